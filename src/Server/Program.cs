@@ -1,0 +1,3 @@
+using CharacterGen.Server.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,45 @@
+// CUDA device queries and memory control. Built against CPU-only libtorch these report no devices and do nothing.
+#include "cg_common.h"
+#include <ATen/detail/CUDAHooksInterface.h>
+#ifdef CG_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
+CG_API int32_t cg_cuda_is_available(int32_t* out) { CG_TRY *out = at::hasCUDA() ? 1 : 0; CG_CATCH }
+
+CG_API int32_t cg_cuda_device_count(int32_t* out) {
+  CG_TRY *out = at::hasCUDA() ? static_cast<int32_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0; CG_CATCH
+}
+
+CG_API int32_t cg_cuda_synchronize(int32_t device) {
+  CG_TRY
+#ifdef CG_WITH_CUDA
+  if (at::hasCUDA()) c10::cuda::device_synchronize();
+#endif
+  CG_CATCH
+}
+
+// Bytes currently allocated to tensors and reserved by the caching allocator on a device.
+CG_API int32_t cg_cuda_memory(int32_t device, int64_t* allocated, int64_t* reserved) {
+  CG_TRY
+  *allocated = 0;
+  *reserved = 0;
+#ifdef CG_WITH_CUDA
+  if (at::hasCUDA()) {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+    auto all = static_cast<size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
+    *allocated = stats.allocated_bytes[all].current;
+    *reserved = stats.reserved_bytes[all].current;
+  }
+#endif
+  CG_CATCH
+}
+
+CG_API int32_t cg_cuda_empty_cache() {
+  CG_TRY
+#ifdef CG_WITH_CUDA
+  if (at::hasCUDA()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  CG_CATCH
+}

@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+
+namespace CharacterGen.Tensors.Native;
+
+// P/Invoke declarations for native/src/cg_math.cpp. Every function returns a status (0 = ok); see NativeStatus.
+internal static unsafe partial class NativeMethods
+{
+    [LibraryImport(Lib)] internal static partial int cg_tensor_add_scaled(Tensor a, Tensor b, double alpha, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_add_scaled_(Tensor a, Tensor b, double alpha);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_lerp(Tensor a, Tensor b, double weight, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_clamp(Tensor a, int has_min, double min, int has_max, double max, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_where(Tensor cond, Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sum(Tensor a, ReadOnlySpan<long> dims, int ndim, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_mean(Tensor a, ReadOnlySpan<long> dims, int ndim, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_var(Tensor a, ReadOnlySpan<long> dims, int ndim, long correction, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_amax(Tensor a, ReadOnlySpan<long> dims, int ndim, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_amin(Tensor a, ReadOnlySpan<long> dims, int ndim, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_argmax(Tensor a, int has_dim, long dim, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_argmin(Tensor a, int has_dim, long dim, int keepdim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_cumsum(Tensor a, long dim, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_neg(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_abs(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_exp(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_log(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_log1p(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_expm1(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sqrt(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_rsqrt(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sin(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_cos(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_tanh(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sigmoid(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_reciprocal(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_floor(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_ceil(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_round(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sign(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_erf(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_isnan(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_isfinite(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_logical_not(Tensor a, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_add(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sub(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_mul(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_div(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_pow(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_maximum(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_minimum(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_eq(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_ne(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_lt(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_le(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_gt(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_ge(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_logical_and(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_logical_or(Tensor a, Tensor b, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_add_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sub_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_mul_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_div_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_pow_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_scalar_sub(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_scalar_div(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_scalar_pow(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_eq_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_ne_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_lt_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_le_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_gt_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_ge_scalar(Tensor a, double s, out nint @out);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_add_(Tensor a, Tensor b);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_sub_(Tensor a, Tensor b);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_mul_(Tensor a, Tensor b);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_div_(Tensor a, Tensor b);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_add_scalar_(Tensor a, double s);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_mul_scalar_(Tensor a, double s);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_fill_(Tensor a, double s);
+}

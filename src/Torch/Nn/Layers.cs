@@ -1,0 +1,90 @@
+namespace CharacterGen.Tensors.Nn;
+
+/// <summary>y = x Wᵀ + b; weight [out, in].</summary>
+public sealed class Linear : Module
+{
+    public Linear(long inFeatures, long outFeatures, bool bias = true)
+    {
+        Weight = Param("weight", outFeatures, inFeatures);
+        Bias = bias ? Param("bias", outFeatures) : null;
+    }
+
+    public Parameter Weight { get; }
+    public Parameter? Bias { get; }
+
+    public Tensor Forward(Tensor x) => F.Linear(x, Weight.Value, Bias?.Value);
+}
+
+/// <summary>2-D convolution; weight [out, in/groups, k, k].</summary>
+public sealed class Conv2d : Module
+{
+    public Conv2d(long inChannels, long outChannels, int kernel, int stride = 1, int padding = 0, int groups = 1, bool bias = true)
+    {
+        Stride = stride;
+        Padding = padding;
+        Groups = groups;
+        Weight = Param("weight", outChannels, inChannels / groups, kernel, kernel);
+        Bias = bias ? Param("bias", outChannels) : null;
+    }
+
+    public int Stride { get; }
+    public int Padding { get; }
+    public int Groups { get; }
+    public Parameter Weight { get; }
+    public Parameter? Bias { get; }
+
+    public Tensor Forward(Tensor x) => F.Conv2d(x, Weight.Value, Bias?.Value, Stride, Padding, groups: Groups);
+}
+
+public sealed class GroupNorm : Module
+{
+    public GroupNorm(int groups, long channels, double eps = 1e-5, bool affine = true)
+    {
+        Groups = groups;
+        Eps = eps;
+        Weight = affine ? Param("weight", channels) : null;
+        Bias = affine ? Param("bias", channels) : null;
+    }
+
+    public int Groups { get; }
+    public double Eps { get; }
+    public Parameter? Weight { get; }
+    public Parameter? Bias { get; }
+
+    public Tensor Forward(Tensor x) => F.GroupNorm(x, Groups, Weight?.Value, Bias?.Value, Eps);
+}
+
+public sealed class LayerNorm : Module
+{
+    private readonly long _features;
+
+    public LayerNorm(long features, double eps = 1e-5, bool affine = true)
+    {
+        _features = features;
+        Eps = eps;
+        Weight = affine ? Param("weight", features) : null;
+        Bias = affine ? Param("bias", features) : null;
+    }
+
+    public double Eps { get; }
+    public Parameter? Weight { get; }
+    public Parameter? Bias { get; }
+
+    public Tensor Forward(Tensor x) => F.LayerNorm(x, [_features], Weight?.Value, Bias?.Value, Eps);
+}
+
+/// <summary>A lookup table of vectors; weight [count, dim].</summary>
+public sealed class Embedding : Module
+{
+    public Embedding(long count, long dim) => Weight = Param("weight", count, dim);
+
+    public Parameter Weight { get; }
+
+    /// <summary>Rows of the table for int64 ids of any shape; the result has one more dim.</summary>
+    public Tensor Forward(Tensor ids)
+    {
+        using var scope = Torch.NewScope();
+        long[] shape = [.. ids.Shape, Weight.Shape[1]];
+        return Weight.Value.IndexSelect(0, ids.Reshape(-1)).Reshape(shape).MoveToOuterScope();
+    }
+}

@@ -1,9 +1,9 @@
 // Library-wide concerns: API version, last error, handle bookkeeping, dtype/device codes, threads.
 #include "cg_common.h"
 #include <ATen/Parallel.h>
-#include <ATen/native/DispatchStub.h>
 #include <torch/version.h>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 
 // Bumped whenever an export changes signature; checked by the C# loader.
@@ -106,10 +106,22 @@ CG_API int32_t cg_torch_version(char* buf, int64_t len) {
 
 CG_API int32_t cg_cpu_capability(char* buf, int64_t len) {
   CG_TRY
-  // On x86 the enum is DEFAULT=0, AVX2=1, AVX512=2 (ATen/native/DispatchStub.h).
-  const char* names[] = {"default", "avx2", "avx512"};
-  int c = static_cast<int>(at::native::get_cpu_capability());
-  const char* name = (c >= 0 && c < 3) ? names[c] : "other";
+  // libtorch 1.13 does not export its own query, so decide as its dispatcher does: the ATEN_CPU_CAPABILITY
+  // override first, else the best kernel set the CPU supports (AVX-512 needs F, BW, VL and DQ).
+  const char* name = "default";
+  const char* env = std::getenv("ATEN_CPU_CAPABILITY");
+  if (env != nullptr && *env != '\0') {
+    name = env;
+  } else {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
+      name = "avx512";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      name = "avx2";
+#endif
+  }
   std::snprintf(buf, static_cast<size_t>(len), "%s", name);
   CG_CATCH
 }

@@ -100,3 +100,12 @@ CG_API int32_t cg_tensor_alias(cg_tensor t, cg_tensor* out) { CG_RETURN_TENSOR(c
 CG_API int32_t cg_tensor_copy_(cg_tensor dst, cg_tensor src) {
   CG_TRY at::Tensor d = cg::T(dst); d.copy_(cg::T(src)); CG_CATCH
 }
+
+// Address of a contiguous CPU tensor's first element, so a loader can read file bytes straight into it.
+CG_API int32_t cg_tensor_data_ptr(cg_tensor t, void** out) {
+  CG_TRY
+  const at::Tensor& x = cg::T(t);
+  if (!x.is_cpu() || !x.is_contiguous()) throw std::invalid_argument("data_ptr needs a contiguous CPU tensor");
+  *out = x.data_ptr();
+  CG_CATCH
+}

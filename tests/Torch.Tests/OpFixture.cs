@@ -7,7 +7,7 @@ namespace CharacterGen.Tensors.Tests;
 internal static class OpFixture
 {
     private static readonly Lazy<SafetensorsFile> s_file =
-        new(() => SafetensorsFile.Open(Path.Combine(TestContext.CurrentContext.TestDirectory, "ops.safetensors")));
+        new(() => SafetensorsFile.Open(Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures", "ops.safetensors")));
 
     public static SafetensorsFile File => s_file.Value;
 

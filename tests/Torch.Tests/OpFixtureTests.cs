@@ -111,7 +111,7 @@ public sealed class OpFixtureTests
         Assert.That(x.Select(1, 2).Shape, Is.EqualTo(new long[] { 2, 4 }));
         Assert.That(x.Unsqueeze(0).Squeeze(0).Shape, Is.EqualTo(new long[] { 2, 3, 4 }));
         Assert.That(x.Flatten(1).Shape, Is.EqualTo(new long[] { 2, 12 }));
-        Assert.That(x.Flip(2).Select(0, 0).Select(0, 0).Item(), Is.EqualTo(3));
+        Assert.That(x.Flip(2).Select(0, 0).Select(0, 0).Select(0, 0).Item(), Is.EqualTo(3));
         Assert.That(Torch.Ones([3, 3]).Triu(1).Sum().Item(), Is.EqualTo(3));
     }
 

@@ -26,4 +26,5 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int cg_tensor_detach(Tensor t, out nint @out);
     [LibraryImport(Lib)] internal static partial int cg_tensor_alias(Tensor t, out nint @out);
     [LibraryImport(Lib)] internal static partial int cg_tensor_copy_(Tensor dst, Tensor src);
+    [LibraryImport(Lib)] internal static partial int cg_tensor_data_ptr(Tensor t, out nint @out);
 }

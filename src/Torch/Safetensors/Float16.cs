@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>Widens the 16-bit float formats, as stored (little-endian bytes), to float32. Both are exact.</summary>
 public static class Float16

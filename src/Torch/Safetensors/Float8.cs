@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// Exact decoding of the two fp8 formats to float32, through 256-entry tables. Needed at load time

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>A tensor as the header declares it, before its offsets are checked against the others.</summary>
 internal readonly record struct DeclaredTensor(string Name, SafetensorsDType DType, long[] Shape, long Begin, long End);

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>Serialises a header the way the reference does: metadata first, then space padding to 8 bytes.</summary>
 internal static class HeaderJsonWriter

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// Checks the 8-byte little-endian header length against the limits and the file size, so that

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// Recognises PyTorch pickle checkpoints so they are refused before anything reads them: unpickling

@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>Element types a safetensors header may name (the reference's <c>Dtype</c>, byte-sized ones).</summary>
 public enum SafetensorsDType

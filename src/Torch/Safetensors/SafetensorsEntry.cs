@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// One validated tensor of a safetensors header. <see cref="DataOffset"/> is relative to the data

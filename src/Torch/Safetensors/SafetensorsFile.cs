@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// An open safetensors file: the header is read and validated in <see cref="Open"/>, tensor bytes are

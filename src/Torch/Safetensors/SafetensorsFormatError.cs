@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>Why a file was refused; mirrors the reference's <c>SafeTensorError</c> kinds, a little finer.</summary>
 public enum SafetensorsFormatError

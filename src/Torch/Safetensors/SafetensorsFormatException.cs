@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// A safetensors file was refused. The message is one line naming the problem (and the tensor where

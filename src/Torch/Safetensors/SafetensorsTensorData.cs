@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>A tensor to write whose bytes are produced later, by the streaming writer's callback.</summary>
 public sealed record SafetensorsTensorInfo(string Name, SafetensorsDType DType, long[] Shape);

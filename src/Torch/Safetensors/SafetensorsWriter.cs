@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// Writes safetensors files atomically: everything goes to a temp file in the target's directory,

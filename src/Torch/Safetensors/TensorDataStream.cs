@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// The write-only window the streaming writer hands to its callback for one tensor: it forwards to

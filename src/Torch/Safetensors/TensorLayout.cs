@@ -1,4 +1,4 @@
-namespace CharacterGen.Torch.Safetensors;
+namespace CharacterGen.Tensors.Safetensors;
 
 /// <summary>
 /// The reference's <c>validate</c>: sizes by checked arithmetic, tensors contiguous from 0 with no

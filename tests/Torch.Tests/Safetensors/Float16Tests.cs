@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 public sealed class Float16Tests
 {

@@ -1,6 +1,6 @@
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 public sealed class Float8Tests
 {

@@ -1,7 +1,7 @@
 using System.IO.Compression;
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 /// <summary>Scenario C9: pickle checkpoints are refused by extension and by content, never parsed.</summary>
 public sealed class PickleRefusalTests : SafetensorsTestFiles

@@ -1,6 +1,6 @@
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 /// <summary>Behaviour of an open file when the disk changes under it (scenario C10) and after disposal.</summary>
 public sealed class SafetensorsFileTests : SafetensorsTestFiles

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 /// <summary>A temp directory per test, with helpers to craft raw (possibly malformed) safetensors files.</summary>
 public abstract class SafetensorsTestFiles

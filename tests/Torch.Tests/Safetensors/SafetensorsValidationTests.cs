@@ -1,7 +1,7 @@
 using System.Text;
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 /// <summary>Each malformed file of reliability.md §5.C is refused with the right reason and a message naming the problem.</summary>
 public sealed class SafetensorsValidationTests : SafetensorsTestFiles

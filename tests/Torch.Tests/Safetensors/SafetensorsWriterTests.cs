@@ -1,6 +1,6 @@
-using CharacterGen.Torch.Safetensors;
+using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Torch.Tests.Safetensors;
+namespace CharacterGen.Tensors.Tests.Safetensors;
 
 /// <summary>The writer refuses bad input before touching the disk and replaces the target atomically (scenario C15).</summary>
 public sealed class SafetensorsWriterTests : SafetensorsTestFiles

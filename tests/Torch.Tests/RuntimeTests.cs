@@ -1,0 +1,53 @@
+namespace CharacterGen.Tensors.Tests;
+
+public sealed class RuntimeTests
+{
+    [Test]
+    public void ReportsLibtorchVersionCapabilityAndThreads()
+    {
+        Assert.That(Torch.LibTorchVersion, Does.Match(@"^\d+\.\d+\.\d+$"));
+        Assert.That(Torch.CpuCapability, Is.AnyOf("default", "avx2", "avx512", "other"));
+        Assert.That(Torch.NativeApiVersion, Is.EqualTo(1));
+        int before = Torch.Threads;
+        Torch.Threads = 1;
+        Assert.That(Torch.Threads, Is.EqualTo(1));
+        Torch.Threads = before;
+        Assert.Throws<TorchArgumentException>(() => Torch.Threads = 0);
+    }
+
+    [Test]
+    public void CudaQueriesAreSafeWithoutAGpu()
+    {
+        if (Cuda.IsAvailable) Assert.That(Cuda.DeviceCount, Is.GreaterThan(0));
+        else
+        {
+            Assert.That(Cuda.DeviceCount, Is.EqualTo(0));
+            Assert.That(Cuda.Memory(), Is.EqualTo((0L, 0L)));
+            Cuda.Synchronize();
+            Cuda.EmptyCache();
+        }
+    }
+
+    [Test]
+    public void EveryNativeSymbolResolvesAtLoadTime()
+    {
+        // libcgtorch.so binds lazily: a libtorch symbol that is declared in a header but not exported would only
+        // fail (and kill the process) at its first call. `ldd -r` resolves them all now.
+        string lib = Path.Combine(AppContext.BaseDirectory, "libcgtorch.so");
+        var psi = new System.Diagnostics.ProcessStartInfo("ldd", ["-r", lib]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var ldd = System.Diagnostics.Process.Start(psi)!;
+        string output = ldd.StandardOutput.ReadToEnd() + ldd.StandardError.ReadToEnd();
+        ldd.WaitForExit();
+        Assert.That(output, Does.Not.Contain("undefined symbol"));
+        Assert.That(output, Does.Contain("libtorch_cpu"));
+    }
+
+    [Test]
+    public void DevicesParseLikePyTorch()
+    {
+        Assert.That(Device.Parse("cpu"), Is.EqualTo(Device.Cpu));
+        Assert.That(Device.Parse("cuda:1"), Is.EqualTo(Device.Cuda(1)));
+        Assert.That(Device.Parse("cuda").ToString(), Is.EqualTo("cuda:0"));
+        Assert.Throws<FormatException>(() => Device.Parse("gpu"));
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds everything (native shim + .NET) and runs every test. .ci/run calls this.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/deps.sh test
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build CharacterGen.sln -c Release -nologo -v q "-clp:ErrorsOnly;NoSummary"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test CharacterGen.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole run, summed over the test projects' "Passed!/Failed!" lines.
+awk '/(Passed|Failed)! +- Failed:/ {
+       for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' FS='[ ,]+' "$log"
+exit "$status"

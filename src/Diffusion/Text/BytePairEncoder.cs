@@ -14,6 +14,7 @@ public sealed class BytePairEncoder
     private readonly Dictionary<(string, string), int> _ranks = new();
     private readonly ConcurrentDictionary<string, string[]> _cache = new(StringComparer.Ordinal);
     private readonly int _cacheCapacity;
+    private int _cached; // counted here: ConcurrentDictionary.Count takes every lock
 
     public BytePairEncoder(IEnumerable<(string Left, string Right)> merges, int cacheCapacity = DefaultCacheCapacity)
     {
@@ -31,7 +32,7 @@ public sealed class BytePairEncoder
         if (piece.Length == 0) return [];
         if (_cache.TryGetValue(piece, out string[]? cached)) return cached;
         string[] symbols = Merge(ByteLevelAlphabet.Encode(piece));
-        if (_cache.Count < _cacheCapacity) _cache.TryAdd(piece, symbols);
+        if (Volatile.Read(ref _cached) < _cacheCapacity && _cache.TryAdd(piece, symbols)) Interlocked.Increment(ref _cached);
         return symbols;
     }
 

@@ -78,10 +78,16 @@ public sealed class ClipVocabulary
     /// <summary>Reads Hugging Face's <c>vocab.json</c> (token → id) and <c>merges.txt</c>.</summary>
     public static ClipVocabulary LoadHuggingFace(string vocabJsonPath, string mergesTxtPath)
     {
-        Dictionary<string, int>? ids;
-        using (var json = File.OpenRead(vocabJsonPath))
-            ids = JsonSerializer.Deserialize<Dictionary<string, int>>(json);
-        if (ids is null || ids.Count == 0) throw new InvalidDataException($"{vocabJsonPath} holds no tokens");
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        using (var json = JsonDocument.Parse(File.ReadAllBytes(vocabJsonPath)))
+        {
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{vocabJsonPath}: expected a JSON object of token → id");
+            foreach (JsonProperty p in json.RootElement.EnumerateObject())
+                ids[p.Name] = p.Value.TryGetInt32(out int id) ? id
+                    : throw new InvalidDataException($"{vocabJsonPath}: the id of '{p.Name}' is not an integer");
+        }
+        if (ids.Count == 0) throw new InvalidDataException($"{vocabJsonPath} holds no tokens");
         return new ClipVocabulary(ids, ParseMerges(File.ReadAllText(mergesTxtPath, Encoding.UTF8), mergesTxtPath));
     }
 

@@ -14,7 +14,7 @@ public sealed class AssetsService(AssetStore store, GrpcServerOptions grpcOption
 
     public void Register(GrpcServiceRegistry registry)
     {
-        var service = AssetsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("charactergen.v1.Assets");
+        var service = AssetsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Assets");
         registry
             .AddClientStreaming<UploadAssetRequest, UploadAssetResponse>(service.FindMethodByName("Upload"), UploadAsync)
             .AddServerStreaming<DownloadAssetRequest, DownloadAssetResponse>(service.FindMethodByName("Download"), DownloadAsync)

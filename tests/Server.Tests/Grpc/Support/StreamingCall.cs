@@ -16,10 +16,14 @@ internal sealed class DuplexContent : HttpContent
 
     public void Complete() => _completed.TrySetResult();
 
-    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    // Honouring the token lets a cancelled call abort the body, so HttpClient resets the stream.
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         _stream.TrySetResult(stream);
-        return _completed.Task;
+        return _completed.Task.WaitAsync(cancellationToken);
     }
 
     protected override bool TryComputeLength(out long length)

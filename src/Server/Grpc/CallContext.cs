@@ -42,7 +42,7 @@ public sealed class CallContext
 
     /// <summary>Time left before the deadline, or <see cref="Timeout.InfiniteTimeSpan"/> without one.</summary>
     public TimeSpan RemainingTime =>
-        Deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : (Deadline - DateTime.UtcNow) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        Deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(0, (Deadline - DateTime.UtcNow).Ticks));
 
     private static string FormatPeer(ConnectionInfo connection) => connection.RemoteIpAddress switch
     {

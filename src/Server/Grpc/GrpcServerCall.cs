@@ -18,8 +18,6 @@ internal sealed class GrpcServerCall(
 
     public CallContext Context => context;
 
-    public HttpContext Http => http;
-
     /// <summary>The next request message or null at end of stream; <paramref name="cancellationToken"/> already includes the call's.</summary>
     public ValueTask<T?> ReadAsyncCore<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : IMessage<T> =>
         reader.ReadAsync(parser, cancellationToken);

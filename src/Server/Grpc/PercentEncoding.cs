@@ -25,18 +25,16 @@ public static class PercentEncoding
     {
         if (!value.Contains('%')) return value;
         var bytes = new List<byte>(value.Length);
+        var literalStart = 0;
         for (var i = 0; i < value.Length; i++)
         {
-            if (value[i] == '%' && i + 2 < value.Length && IsHex(value[i + 1]) && IsHex(value[i + 2]))
-            {
-                bytes.Add(Convert.ToByte(value.Substring(i + 1, 2), 16));
-                i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(value[i].ToString()));
-            }
+            if (value[i] != '%' || i + 2 >= value.Length || !IsHex(value[i + 1]) || !IsHex(value[i + 2])) continue;
+            bytes.AddRange(Encoding.UTF8.GetBytes(value[literalStart..i]));
+            bytes.Add(Convert.ToByte(value.Substring(i + 1, 2), 16));
+            i += 2;
+            literalStart = i + 1;
         }
+        bytes.AddRange(Encoding.UTF8.GetBytes(value[literalStart..]));
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
 

@@ -43,6 +43,7 @@ public sealed class WireFormatTests
     [TestCase("50%", "50%25")]
     [TestCase("é", "%C3%A9")]
     [TestCase("tab\there", "tab%09here")]
+    [TestCase("emoji 😀 ok", "emoji %F0%9F%98%80 ok")]
     public void Status_messages_are_percent_encoded(string message, string encoded)
     {
         Assert.That(PercentEncoding.Encode(message), Is.EqualTo(encoded));
@@ -51,7 +52,7 @@ public sealed class WireFormatTests
 
     [Test]
     public void Broken_percent_sequences_decode_as_they_are() =>
-        Assert.That(PercentEncoding.Decode("100%% %zz %4"), Is.EqualTo("100%% %zz %4"));
+        Assert.That(PercentEncoding.Decode("100%% %zz %4 😀"), Is.EqualTo("100%% %zz %4 😀"));
 
     [Test]
     public void Binary_header_values_round_trip_padded_or_not()

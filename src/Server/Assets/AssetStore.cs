@@ -14,6 +14,7 @@ public sealed class AssetStore
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     private readonly TimeProvider _time;
+    private readonly Lock _commitLock = new();
 
     public AssetStore(string root, AssetStoreOptions options, TimeProvider? time = null)
     {
@@ -84,19 +85,18 @@ public sealed class AssetStore
         var target = ContentPath(id);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         bool alreadyStored;
-        try
+        // File.Move(overwrite: false) checks, then renames: not atomic. The lock makes "already
+        // stored" exact within this process; between processes sharing a data folder the worst case
+        // is that identical bytes replace identical bytes.
+        lock (_commitLock)
         {
-            // No overwrite: if identical bytes got there first (even concurrently) keep them.
-            File.Move(tempPath, target, overwrite: false);
-            alreadyStored = false;
+            alreadyStored = File.Exists(target);
+            if (alreadyStored) File.Delete(tempPath);
+            else File.Move(tempPath, target, overwrite: true);
+            // The first upload's metadata wins (also repairs a sidecar lost to a crash).
+            if (!File.Exists(SidecarPath(id)))
+                WriteSidecar(id, new Sidecar(metadata.FileName, metadata.ContentType, _time.GetUtcNow()));
         }
-        catch (IOException) when (File.Exists(target))
-        {
-            File.Delete(tempPath);
-            alreadyStored = true;
-        }
-        if (!File.Exists(SidecarPath(id)))
-            WriteSidecar(id, new Sidecar(metadata.FileName, metadata.ContentType, _time.GetUtcNow()));
         return new AssetSaveResult(Find(id) ?? throw new IOException("A committed asset vanished."), alreadyStored);
     }
 
@@ -120,14 +120,7 @@ public sealed class AssetStore
     {
         var temp = Path.Combine(Root, TempFolder, $"{Guid.NewGuid():N}.json");
         File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(sidecar, JsonOptions));
-        try
-        {
-            File.Move(temp, SidecarPath(id), overwrite: false);
-        }
-        catch (IOException) when (File.Exists(SidecarPath(id)))
-        {
-            File.Delete(temp);
-        }
+        File.Move(temp, SidecarPath(id), overwrite: true);
     }
 
     private sealed record Sidecar(string FileName, string ContentType, DateTimeOffset CreatedAt);

@@ -22,7 +22,8 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     public async Task Deadline_after_streamed_messages_arrives_in_trailers()
     {
         var key = Key();
-        using var call = Client.Start(EchoService.Duplex, new CallOptions { Timeout = "300m" });
+        // Long enough for one echo round trip on a busy machine; the deadline then ends the call.
+        using var call = Client.Start(EchoService.Duplex, new CallOptions { Timeout = "1S" });
         await call.SendAsync(new EchoRequest { Text = key });
         Assert.That((await call.ReadAsync(EchoResponse.Parser).WaitAsync(Hang))!.Text, Is.EqualTo(key));
 
@@ -77,7 +78,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     }
 
     [Test]
-    public async Task Disconnect_during_a_server_stream_fires_the_handlers_cancellation_token()
+    public async Task Dropped_connection_fires_the_handlers_cancellation_token()
     {
         var key = Key();
         using (var client = Server.CreateClient())

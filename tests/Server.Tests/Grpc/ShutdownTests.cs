@@ -18,8 +18,9 @@ public sealed class ShutdownTests
         var inFlight = client.UnaryAsync(EchoService.Hold, new EchoRequest { Text = "in-flight" });
         await server.Probe.Started("in-flight").WaitAsync(Hang);
 
-        var stopping = server.StopAsync();
         var health = server.Services.GetRequiredService<HealthState>();
+        var stopping = server.StopAsync();
+        await Task.Delay(Timeout.Infinite, health.ShuttingDown).ContinueWith(_ => { }).WaitAsync(Hang);
         Assert.That(health.TryGetStatus(HealthState.Ready, out var ready) ? ready : default, Is.EqualTo(ServingStatus.NotServing));
         Assert.That(stopping.IsCompleted, Is.False, "shutdown must wait for the in-flight call");
         server.Probe.Release("in-flight");

@@ -19,7 +19,7 @@ internal sealed class GrpcServerCall(
     public CallContext Context => context;
 
     /// <summary>The next request message or null at end of stream; <paramref name="cancellationToken"/> already includes the call's.</summary>
-    public ValueTask<T?> ReadAsyncCore<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : IMessage<T> =>
+    public ValueTask<T?> ReadAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : IMessage<T> =>
         reader.ReadAsync(parser, cancellationToken);
 
     /// <summary>The single request of a unary or server-streaming call; the client must then half-close.</summary>

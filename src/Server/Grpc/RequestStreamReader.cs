@@ -18,7 +18,7 @@ internal sealed class RequestStreamReader<T>(GrpcServerCall call, MessageParser<
         using var linked = cancellationToken.CanBeCanceled
             ? CancellationTokenSource.CreateLinkedTokenSource(token, cancellationToken)
             : null;
-        _current = await call.ReadAsyncCore(parser, linked?.Token ?? token);
+        _current = await call.ReadAsync(parser, linked?.Token ?? token);
         _finished = _current is null;
         return !_finished;
     }

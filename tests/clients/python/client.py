@@ -8,7 +8,9 @@ per check and exits non-zero if any check failed.
 Usage: client.py --address 127.0.0.1:50051 --protos protos --test-protos tests/Server.Tests/Grpc/Protos
 """
 import argparse
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,7 +69,9 @@ def main():
     parser.add_argument("--test-protos", required=True)
     args = parser.parse_args()
 
-    generate_stubs(args.protos, args.test_protos, tempfile.mkdtemp(prefix="cg-py-stubs-"))
+    stubs = tempfile.mkdtemp(prefix="cg-py-stubs-")
+    atexit.register(shutil.rmtree, stubs, ignore_errors=True)
+    generate_stubs(args.protos, args.test_protos, stubs)
     from grpc.health.v1 import health_pb2, health_pb2_grpc
     from grpc.reflection.v1 import reflection_pb2, reflection_pb2_grpc
     from google.rpc import status_pb2, error_details_pb2

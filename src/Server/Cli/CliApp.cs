@@ -11,6 +11,7 @@ public static class CliApp
         var root = new RootCommand("CharacterGen: native ComfyUI-compatible diffusion workflows over gRPC.");
         root.Subcommands.Add(VersionCommand.Create(output));
         root.Subcommands.Add(InspectCommand.Create(output));
+        root.Subcommands.Add(ServeCommand.Create());
         var config = new InvocationConfiguration { Output = output.Out, Error = output.Error };
         return await root.Parse(args).InvokeAsync(config);
     }

@@ -1,0 +1,91 @@
+using System.Net;
+using CharacterGen.Server.Assets;
+using CharacterGen.Server.Grpc;
+
+namespace CharacterGen.Server.Hosting;
+
+/// <summary>
+/// Everything `charactergen serve` is configured with. Bound from (lowest to highest precedence)
+/// these defaults, an optional JSON file, <c>CHARACTERGEN_</c> environment variables and the command
+/// line; validated before anything starts.
+/// </summary>
+public sealed record ServerOptions
+{
+    public const int DefaultGrpcPort = 50051;
+    public const int DefaultHttpPort = 8188;
+    public const string DefaultListenAddress = "127.0.0.1";
+    public const string DefaultDataDir = "data";
+    public const string DefaultModelsDir = "models";
+    public const string DefaultWorkflowsDir = "workflows";
+    public const int DefaultShutdownTimeoutSeconds = 30;
+
+    /// <summary>gRPC over HTTP/2 (h2c, or TLS with a certificate). 0 picks a free port.</summary>
+    public int GrpcPort { get; init; } = DefaultGrpcPort;
+
+    /// <summary>HTTP/1.1: status page now, the ComfyUI-compatible API later. 0 picks a free port.</summary>
+    public int HttpPort { get; init; } = DefaultHttpPort;
+
+    /// <summary>IP address both ports bind to ("localhost", "127.0.0.1", "0.0.0.0", "::"). Loopback by default.</summary>
+    public string ListenAddress { get; init; } = DefaultListenAddress;
+
+    /// <summary>Binding a non-loopback address without authentication is refused unless this is set.</summary>
+    public bool AllowUnauthenticatedRemote { get; init; }
+
+    /// <summary>Server-owned state (assets, outputs, queue). Created if missing.</summary>
+    public string DataDir { get; init; } = DefaultDataDir;
+
+    /// <summary>A ComfyUI-style models tree (checkpoints/, loras/, vae/ …). May be missing at start.</summary>
+    public string ModelsDir { get; init; } = DefaultModelsDir;
+
+    /// <summary>Saved workflows (ComfyUI API format).</summary>
+    public string WorkflowsDir { get; init; } = DefaultWorkflowsDir;
+
+    /// <summary>After SIGTERM/Ctrl-C, how long in-flight calls may run before the process exits anyway.</summary>
+    public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;
+
+    public GrpcServerOptions Grpc { get; init; } = new();
+
+    public AuthOptions Auth { get; init; } = new();
+
+    public TlsOptions Tls { get; init; } = new();
+
+    public AssetStoreOptions Assets { get; init; } = new();
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        CheckPort(errors, nameof(GrpcPort), GrpcPort);
+        CheckPort(errors, nameof(HttpPort), HttpPort);
+        if (GrpcPort != 0 && GrpcPort == HttpPort)
+            errors.Add($"GrpcPort and HttpPort must differ (both are {GrpcPort}): cleartext HTTP/2 and HTTP/1.1 need separate ports.");
+        if (!TryParseListenAddress(ListenAddress, out var address))
+            errors.Add($"ListenAddress '{ListenAddress}' is not an IP address or 'localhost'.");
+        else if (!IPAddress.IsLoopback(address) && !Auth.Enabled && !AllowUnauthenticatedRemote)
+            errors.Add($"ListenAddress {ListenAddress} is reachable from the network but no authentication is configured. " +
+                       "Set Auth:ApiKeys or Auth:BearerTokens, or AllowUnauthenticatedRemote=true if a proxy authenticates.");
+        foreach (var (name, value) in new[] { (nameof(DataDir), DataDir), (nameof(ModelsDir), ModelsDir), (nameof(WorkflowsDir), WorkflowsDir) })
+            if (string.IsNullOrWhiteSpace(value)) errors.Add($"{name} must not be empty.");
+        if (ShutdownTimeoutSeconds is < 0 or > 3600)
+            errors.Add($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds}).");
+        errors.AddRange(Grpc.Validate());
+        errors.AddRange(Auth.Validate());
+        errors.AddRange(Tls.Validate());
+        errors.AddRange(Assets.Validate());
+        return errors;
+    }
+
+    public static bool TryParseListenAddress(string? text, out IPAddress address)
+    {
+        if (string.Equals(text, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            address = IPAddress.Loopback;
+            return true;
+        }
+        return IPAddress.TryParse(text, out address!);
+    }
+
+    private static void CheckPort(List<string> errors, string name, int port)
+    {
+        if (port is < 0 or > 65535) errors.Add($"{name} must be between 0 and 65535 (got {port}).");
+    }
+}

@@ -1,0 +1,34 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using CharacterGen.Server.Tests.Grpc.Support;
+
+namespace CharacterGen.Server.Tests.Grpc.Hosting;
+
+public sealed class StatusPageTests
+{
+    [TestCase("/")]
+    [TestCase("/status")]
+    public async Task Http_port_serves_health_and_advertised_limits(string path)
+    {
+        await using var server = await TestServer.StartAsync(o => o with { Grpc = o.Grpc with { MaxReceiveMessageBytes = 12345 } });
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+
+        var status = await http.GetFromJsonAsync<JsonElement>(path);
+
+        Assert.That(status.GetProperty("status").GetString(), Is.EqualTo("Serving"));
+        Assert.That(status.GetProperty("grpc").GetProperty("port").GetInt32(), Is.EqualTo(server.GrpcAddress.Port));
+        Assert.That(status.GetProperty("limits").GetProperty("maxReceiveMessageBytes").GetInt32(), Is.EqualTo(12345));
+        Assert.That(status.GetProperty("health").GetProperty("ready").GetString(), Is.EqualTo("Serving"));
+    }
+
+    [Test]
+    public async Task Http_port_does_not_route_plain_posts_to_grpc()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+
+        var response = await http.PostAsync("/cgtest.v1.Echo/Unary", new StringContent("{}"));
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(404).Or.EqualTo(405));
+    }
+}

@@ -13,6 +13,8 @@ namespace CharacterGen.GraphRuntime.Validation;
 /// </summary>
 internal static class LiteralConversion
 {
+    private const string NotFinite = "NaN and infinities are not allowed";
+
     /// <summary>Returns the converted value, or null with <paramref name="problem"/> set.</summary>
     public static object? Convert(string type, JsonNode? raw, out string? problem)
     {
@@ -85,6 +87,11 @@ internal static class LiteralConversion
                 break;
             case JsonValueKind.String:
                 var s = raw.GetValue<string>().Trim();
+                if (s.TrimStart('+', '-').ToLowerInvariant() is "inf" or "infinity" or "nan")
+                {
+                    problem = NotFinite;
+                    return null;
+                }
                 if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out d))
                 {
                     problem = $"could not convert string to float: {PythonText.Repr(raw.GetValue<string>())}";
@@ -98,7 +105,7 @@ internal static class LiteralConversion
                 return null;
         }
         if (double.IsFinite(d)) return d;
-        problem = "NaN and infinities are not allowed";
+        problem = NotFinite;
         return null;
     }
 

@@ -62,7 +62,7 @@ public sealed class JobEventLog(string jobId, TimeProvider? clock = null)
     public async IAsyncEnumerable<JobEvent> ReadAsync(long fromSequence = 1,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var next = (int)Math.Max(fromSequence - 1, 0);
+        var next = (int)Math.Clamp(fromSequence - 1, 0, int.MaxValue);
         while (true)
         {
             JobEvent[] batch;

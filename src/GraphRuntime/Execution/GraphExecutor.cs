@@ -195,7 +195,7 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
     {
         HiddenInputs.Prompt => s.Graph.Workflow.Root,
         HiddenInputs.ExtraPngInfo => s.Request.ExtraData["extra_pnginfo"],
-        HiddenInputs.UniqueId => node.Id,
+        HiddenInputs.UniqueId => (object)node.Id, // without the cast the arms unify to JsonNode
         _ => null,
     };
 

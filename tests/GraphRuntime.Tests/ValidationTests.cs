@@ -366,6 +366,24 @@ public class ValidationTests
     }
 
     [Test]
+    public void Workflows_built_in_code_validate_like_parsed_ones()
+    {
+        // JsonNodes made in code hold CLR ints and doubles rather than JSON text.
+        var prompt = new JsonObject
+        {
+            ["1"] = new JsonObject { ["class_type"] = "Scale", ["inputs"] = new JsonObject { ["x"] = 2, ["factor"] = 1.5f } },
+            ["2"] = new JsonObject { ["class_type"] = "Add", ["inputs"] = new JsonObject { ["a"] = 2.9, ["b"] = (short)1 } },
+            ["3"] = new JsonObject { ["class_type"] = "Output", ["inputs"] = new JsonObject { ["value"] = new JsonArray("1", 0) } },
+            ["4"] = new JsonObject { ["class_type"] = "Output", ["inputs"] = new JsonObject { ["value"] = new JsonArray("2", (byte)0) } },
+        };
+        var r = WorkflowValidator.Validate(ApiWorkflow.FromJson(prompt), _nodes.Catalog);
+        Assert.That(r.IsValid, r.ToJsonString());
+        Assert.That(r.Graph!.Find("1")!.Literals["x"], Is.EqualTo(2.0));
+        Assert.That(r.Graph.Find("2")!.Literals["a"], Is.EqualTo(2L));
+        Assert.That(r.Graph.Find("2")!.Literals["b"], Is.EqualTo(1L));
+    }
+
+    [Test]
     public void Literal_lists_are_unwrapped_from_value()
     {
         var r = Validate("""{"1": {"class_type": "Output", "inputs": {"value": {"__value__": [1, 2]}}}}""");

@@ -44,7 +44,7 @@ internal static class LiteralConversion
             JsonValueKind.String => v.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l : v.GetValue<double>(),
+            JsonValueKind.Number => JsonNumber.TryGetInt64(v, out var l) ? l : JsonNumber.GetDouble(v),
             _ => null,
         },
         _ => null,
@@ -56,9 +56,8 @@ internal static class LiteralConversion
         switch (raw?.GetValueKind())
         {
             case JsonValueKind.Number:
-                var v = raw.AsValue();
-                if (v.TryGetValue<long>(out var l)) return l;
-                var d = v.GetValue<double>();
+                if (JsonNumber.TryGetInt64(raw, out var l)) return l;
+                var d = JsonNumber.GetDouble(raw);
                 // int(3.9) == 3 in Python; keep that, but refuse what does not fit 64 bits.
                 if (double.IsFinite(d) && d >= long.MinValue && d < 9.2233720368547758E18) return (long)Math.Truncate(d);
                 problem = "the value does not fit a 64-bit integer";
@@ -83,7 +82,7 @@ internal static class LiteralConversion
         switch (raw?.GetValueKind())
         {
             case JsonValueKind.Number:
-                d = raw.GetValue<double>();
+                d = JsonNumber.GetDouble(raw);
                 break;
             case JsonValueKind.String:
                 var s = raw.GetValue<string>().Trim();
@@ -132,7 +131,7 @@ internal static class LiteralConversion
             case JsonValueKind.True: return true;
             case JsonValueKind.False: return false;
             case JsonValueKind.Number:
-                var d = raw.GetValue<double>();
+                var d = JsonNumber.GetDouble(raw);
                 if (d == 0) return false;
                 if (d == 1) return true;
                 break;

@@ -77,11 +77,12 @@ internal sealed class NodeInputChecker(ApiWorkflow workflow, NodeCatalog catalog
         JsonObject Info() => new() { ["input_name"] = name, ["input_config"] = Config(spec, inputType), ["received_value"] = link.DeepClone() };
 
         if (link.Count != 2 || link[0] is not JsonValue idValue || !idValue.TryGetValue<string>(out var sourceId)
-            || link[1]?.GetValueKind() != JsonValueKind.Number || !link[1]!.AsValue().TryGetValue<int>(out var slot) || slot < 0)
+            || !JsonNumber.TryGetInt64(link[1], out var slot64) || slot64 is < 0 or > int.MaxValue)
         {
             node.Errors.Add(Error(BadLinkedInput, "Bad linked input, must be a length-2 list of [node_id, slot_index]", name, Info()));
             return;
         }
+        var slot = (int)slot64;
         var linked = new JsonArray(sourceId, slot);
         var sourceClass = workflow.Node(sourceId) is null ? null : workflow.ClassType(sourceId);
         if (sourceClass is null || catalog.Find(sourceClass) is not { } sourceDef)

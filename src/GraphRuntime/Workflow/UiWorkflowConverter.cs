@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CharacterGen.GraphRuntime.Json;
 using CharacterGen.GraphRuntime.Nodes;
 
 namespace CharacterGen.GraphRuntime.Workflow;
@@ -140,7 +141,7 @@ public static class UiWorkflowConverter
                 i["type"] is JsonValue tv && tv.TryGetValue<string>(out var st) ? st : "*",
                 LinkId(i["link"]))).ToList();
             var title = n["title"] is JsonValue tt && tt.TryGetValue<string>(out var ts) ? ts : null;
-            var mode = n["mode"] is JsonValue mv && mv.TryGetValue<int>(out var m) ? m : 0;
+            var mode = JsonNumber.TryGetInt64(n["mode"], out var m) ? (int)m : 0;
             if (!nodes.TryAdd(id, new UiNode(id, type, mode, title, sockets, n["widgets_values"])))
                 throw new WorkflowFormatException($"Node id {id} appears twice.");
         }
@@ -172,8 +173,7 @@ public static class UiWorkflowConverter
         _ => null,
     };
 
-    private static long? LinkId(JsonNode? node) =>
-        node?.GetValueKind() == JsonValueKind.Number && node.AsValue().TryGetValue<long>(out var id) ? id : null;
+    private static long? LinkId(JsonNode? node) => JsonNumber.TryGetInt64(node, out var id) ? id : null;
 
     private static string? Type(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 

@@ -29,7 +29,8 @@ internal static class StopwatchHarness
         {
             var bench = new SchedulingBenchmarks { Shape = shape };
             bench.Setup();
-            foreach (var (mode, op) in new (string, Action)[] { ("cold", bench.Cold), ("cached", bench.Cached), ("validate only", bench.ValidateOnly) })
+            foreach (var (mode, op) in new (string, Action)[] { ("cold", bench.Cold), ("cached", bench.Cached), ("validate only", bench.ValidateOnly),
+                         ("cold, pre-validated", bench.ColdPrevalidated), ("cached, pre-validated", bench.CachedPrevalidated) })
             {
                 for (var i = 0; i < 5; i++) op(); // warm-up (JIT, tiering)
                 var samples = new double[repetitions];

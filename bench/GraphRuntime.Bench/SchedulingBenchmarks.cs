@@ -21,6 +21,7 @@ public class SchedulingBenchmarks
     private WorkflowEngine _cold = null!;
     private WorkflowEngine _cached = null!;
     private ApiWorkflow _workflow = null!;
+    private Validation.ValidationResult _validated = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -28,6 +29,7 @@ public class SchedulingBenchmarks
         _workflow = Shape == "chain" ? NoopGraphs.Chain(Nodes) : NoopGraphs.Wide(Nodes);
         _cold = new WorkflowEngine(NoopGraphs.Catalog, new EngineOptions { CacheSize = 0, HistorySize = 4 });
         _cached = new WorkflowEngine(NoopGraphs.Catalog, new EngineOptions { CacheSize = 4 * Nodes, HistorySize = 4 });
+        _validated = _cold.Validate(_workflow);
         Run(_cached);
     }
 
@@ -47,9 +49,16 @@ public class SchedulingBenchmarks
     [Benchmark]
     public void ValidateOnly() => _cold.Validate(_workflow);
 
-    private void Run(WorkflowEngine engine)
+    /// <summary>Execution alone: a workflow validated once, submitted again and again (cold / cached).</summary>
+    [Benchmark]
+    public void ColdPrevalidated() => Run(_cold, _validated);
+
+    [Benchmark]
+    public void CachedPrevalidated() => Run(_cached, _validated);
+
+    private void Run(WorkflowEngine engine, Validation.ValidationResult? validated = null)
     {
-        var submitted = engine.Submit(_workflow);
+        var submitted = validated is null ? engine.Submit(_workflow) : engine.Submit(validated);
         if (!submitted.Accepted) throw new InvalidOperationException(submitted.Validation?.ToJsonString());
         var job = engine.WaitAsync(submitted.JobId!).GetAwaiter().GetResult();
         if (job.Status != Execution.JobStatus.Succeeded) throw new InvalidOperationException(job.Error?.Message);

@@ -80,8 +80,17 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
         options ??= SubmitOptions.Default;
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (options.ClientRequestId is { } known && Existing(known) is { } previous) return previous;
+        return Submit(Validate(workflow, options.OutputTargets), options);
+    }
 
-        var validation = Validate(workflow, options.OutputTargets);
+    /// <summary>
+    /// Queues a workflow that <see cref="Validate(ApiWorkflow, IReadOnlyCollection{string}?)"/> already
+    /// checked (for transports that report validation first); refused unless it is runnable.
+    /// </summary>
+    public SubmitResult Submit(ValidationResult validation, SubmitOptions? options = null)
+    {
+        options ??= SubmitOptions.Default;
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (validation.Graph is null || (!validation.IsValid && !Options.AllowPartialOutputs))
             return new SubmitResult(SubmitStatus.Invalid, null, 0, 0, validation);
 

@@ -38,6 +38,12 @@ public sealed class GraphNode
         Inputs = inputs;
         DeclaredCount = declaredCount;
         Literals = literals;
+        // Precomputed for the cache key: inputs by name (JSON key order must not matter), id dependence.
+        SignatureOrder = Enumerable.Range(0, inputs.Length)
+            .Where(i => inputs[i].Kind != BoundKind.Hidden)
+            .OrderBy(i => inputs[i].Name, StringComparer.Ordinal).ToArray();
+        KeyedById = definition.NotIdempotent
+            || definition.Inputs.Any(i => i.Section == InputSection.Hidden && i.Type == HiddenInputs.UniqueId);
     }
 
     public string Id { get; }
@@ -51,6 +57,8 @@ public sealed class GraphNode
     internal BoundInput[] Inputs { get; }
     /// <summary>Inputs before this index are declared ones; the rest are dynamic extra links.</summary>
     internal int DeclaredCount { get; }
+    internal int[] SignatureOrder { get; }
+    internal bool KeyedById { get; }
 }
 
 internal enum BoundKind { Literal, Link, Hidden }

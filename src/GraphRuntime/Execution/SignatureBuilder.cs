@@ -15,7 +15,6 @@ namespace CharacterGen.GraphRuntime.Execution;
 internal sealed class SignatureBuilder
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
-    private readonly List<int> _order = [];
 
     /// <summary>Signatures for every node of the graph, by node index.</summary>
     public CacheKey[] Compute(CompiledGraph graph)
@@ -32,17 +31,11 @@ internal sealed class SignatureBuilder
         var def = node.Definition;
         WriteString(def.ClassType);
         WriteString(Fingerprint(node));
-        var byId = def.NotIdempotent || def.Inputs.Any(i => i.Section == InputSection.Hidden && i.Type == HiddenInputs.UniqueId);
-        WriteString(byId ? node.Id : null);
+        WriteString(node.KeyedById ? node.Id : null);
 
-        // Inputs sorted by name, as ComfyUI does, so JSON key order does not matter.
-        _order.Clear();
-        for (var i = 0; i < node.Inputs.Length; i++) _order.Add(i);
-        _order.Sort((a, b) => string.CompareOrdinal(node.Inputs[a].Name, node.Inputs[b].Name));
-        foreach (var i in _order)
+        foreach (var i in node.SignatureOrder)
         {
             var input = node.Inputs[i];
-            if (input.Kind == BoundKind.Hidden) continue;
             WriteString(input.Name);
             if (input.Kind == BoundKind.Link)
             {

@@ -17,7 +17,9 @@ internal sealed class CheckedNode(string id, NodeDefinition definition)
 {
     public string Id { get; } = id;
     public NodeDefinition Definition { get; } = definition;
-    public List<ValidationError> Errors { get; } = [];
+    private List<ValidationError>? _errors;
+    public List<ValidationError> Errors => _errors ??= [];
+    public bool HasErrors => _errors is { Count: > 0 };
     public List<CheckedInput> Inputs { get; } = [];
     public int DeclaredCount { get; set; }
     public Dictionary<string, object?> Literals { get; } = new(StringComparer.Ordinal);
@@ -28,7 +30,7 @@ internal sealed class CheckedNode(string id, NodeDefinition definition)
 }
 
 /// <summary>Checks the inputs of one node against its definition, collecting every error.</summary>
-internal sealed class NodeInputChecker(ApiWorkflow workflow, NodeCatalog catalog, IServiceProvider services)
+internal sealed class NodeInputChecker(ApiWorkflow workflow, IReadOnlyDictionary<string, NodeDefinition> definitions, IServiceProvider services)
 {
     public CheckedNode Check(string id, NodeDefinition def)
     {
@@ -74,30 +76,25 @@ internal sealed class NodeInputChecker(ApiWorkflow workflow, NodeCatalog catalog
 
     private void CheckLink(CheckedNode node, string name, JsonArray link, string inputType, InputSpec? spec, bool lazy)
     {
-        JsonObject Info() => new() { ["input_name"] = name, ["input_config"] = Config(spec, inputType), ["received_value"] = link.DeepClone() };
-
         if (link.Count != 2 || link[0] is not JsonValue idValue || !idValue.TryGetValue<string>(out var sourceId)
             || !JsonNumber.TryGetInt64(link[1], out var slot64) || slot64 is < 0 or > int.MaxValue)
         {
-            node.Errors.Add(Error(BadLinkedInput, "Bad linked input, must be a length-2 list of [node_id, slot_index]", name, Info()));
+            node.Errors.Add(Error(BadLinkedInput, "Bad linked input, must be a length-2 list of [node_id, slot_index]", name,
+                LinkInfo(name, spec, inputType, link)));
             return;
         }
         var slot = (int)slot64;
-        var linked = new JsonArray(sourceId, slot);
-        var sourceClass = workflow.Node(sourceId) is null ? null : workflow.ClassType(sourceId);
-        if (sourceClass is null || catalog.Find(sourceClass) is not { } sourceDef)
+        if (!definitions.TryGetValue(sourceId, out var sourceDef))
         {
-            var info = Info();
-            info["linked_node"] = linked;
-            node.Errors.Add(Error(BadLinkedInput, "Linked node does not exist", $"{name}, node '{sourceId}' does not exist", info));
+            node.Errors.Add(Error(BadLinkedInput, "Linked node does not exist", $"{name}, node '{sourceId}' does not exist",
+                LinkInfo(name, spec, inputType, link, sourceId, slot)));
             return;
         }
         if (slot >= sourceDef.Outputs.Count)
         {
-            var info = Info();
-            info["linked_node"] = linked;
             node.Errors.Add(Error(BadLinkedInput, "Linked output slot does not exist",
-                $"{name}, node '{sourceId}' ({sourceClass}) has {sourceDef.Outputs.Count} outputs, slot {slot} requested", info));
+                $"{name}, node '{sourceId}' ({sourceDef.ClassType}) has {sourceDef.Outputs.Count} outputs, slot {slot} requested",
+                LinkInfo(name, spec, inputType, link, sourceId, slot)));
             return;
         }
         var received = sourceDef.Outputs[slot].Type;
@@ -108,12 +105,19 @@ internal sealed class NodeInputChecker(ApiWorkflow workflow, NodeCatalog catalog
                 new JsonObject
                 {
                     ["input_name"] = name, ["input_config"] = Config(spec, inputType),
-                    ["received_type"] = received, ["linked_node"] = linked,
+                    ["received_type"] = received, ["linked_node"] = new JsonArray(sourceId, slot),
                 }));
             return;
         }
         node.Inputs.Add(new CheckedInput(name, BoundKind.Link, null, sourceId, slot, lazy, null));
         node.Sources.Add(sourceId);
+    }
+
+    private static JsonObject LinkInfo(string name, InputSpec? spec, string inputType, JsonArray link, string? sourceId = null, int slot = 0)
+    {
+        var info = new JsonObject { ["input_name"] = name, ["input_config"] = Config(spec, inputType), ["received_value"] = link.DeepClone() };
+        if (sourceId is not null) info["linked_node"] = new JsonArray(sourceId, slot);
+        return info;
     }
 
     private void CheckLiteral(CheckedNode node, InputSpec spec, JsonNode? raw)

@@ -23,30 +23,32 @@ public static class WorkflowValidator
             return ValidationResult.Failed(new ValidationError(InvalidPrompt,
                 $"Cannot execute because the workflow has {workflow.Count} nodes, more than the limit of {options.MaxNodes}.", ""));
 
-        if (CheckClasses(workflow, catalog) is { } classFailure) return classFailure;
+        var definitions = new Dictionary<string, NodeDefinition>(workflow.Count, StringComparer.Ordinal);
+        if (CheckClasses(workflow, catalog, definitions) is { } classFailure) return classFailure;
 
-        var outputs = workflow.NodeIds
-            .Where(id => catalog.Find(workflow.ClassType(id)!)!.OutputNode)
-            .Where(id => options.OutputTargets is null || options.OutputTargets.Contains(id))
-            .ToList();
+        var outputs = new List<string>();
+        foreach (var (id, def) in definitions)
+            if (def.OutputNode && (options.OutputTargets is null || options.OutputTargets.Contains(id)))
+                outputs.Add(id);
         if (outputs.Count == 0)
             return ValidationResult.Failed(new ValidationError(PromptNoOutputs, "Prompt has no outputs", ""));
 
         // Check every node reachable from an output, breadth first.
-        var checker = new NodeInputChecker(workflow, catalog, services);
+        var checker = new NodeInputChecker(workflow, definitions, services);
         var nodes = new Dictionary<string, CheckedNode>(StringComparer.Ordinal);
         var pending = new Queue<string>(outputs);
         while (pending.TryDequeue(out var id))
         {
             if (nodes.ContainsKey(id)) continue;
-            var node = checker.Check(id, catalog.Find(workflow.ClassType(id)!)!);
+            var node = checker.Check(id, definitions[id]);
             nodes[id] = node;
             foreach (var source in node.Sources)
                 if (!nodes.ContainsKey(source)) pending.Enqueue(source);
         }
 
-        ReportCycles(nodes);
-        PropagateInvalid(nodes);
+        // Cheap check first: Tarjan's bookkeeping only when a depth-first pass meets a back edge.
+        if (HasCycle(nodes, outputs)) ReportCycles(nodes);
+        if (nodes.Values.Any(n => n.HasErrors)) PropagateInvalid(nodes);
 
         var failedOutputs = outputs.Where(o => nodes[o].Invalid).ToList();
         var validOutputs = outputs.Where(o => !nodes[o].Invalid).ToList();
@@ -54,7 +56,7 @@ public static class WorkflowValidator
 
         if (validOutputs.Count == 0 || (failedOutputs.Count > 0 && !options.AllowPartialOutputs))
         {
-            var lines = failedOutputs.SelectMany(o => nodes[o].Errors).Select(e => $"{e.Message}: {e.Details}");
+            var lines = failedOutputs.Where(o => nodes[o].HasErrors).SelectMany(o => nodes[o].Errors).Select(e => $"{e.Message}: {e.Details}");
             return ValidationResult.Failed(
                 new ValidationError(PromptOutputsFailedValidation, "Prompt outputs failed validation", string.Join("\n", lines)),
                 nodeErrors);
@@ -67,7 +69,7 @@ public static class WorkflowValidator
     }
 
     /// <summary>Every node must name a known class, reachable or not (ComfyUI fails the whole prompt).</summary>
-    private static ValidationResult? CheckClasses(ApiWorkflow workflow, NodeCatalog catalog)
+    private static ValidationResult? CheckClasses(ApiWorkflow workflow, NodeCatalog catalog, Dictionary<string, NodeDefinition> definitions)
     {
         ValidationError? first = null;
         var nodeErrors = new Dictionary<string, NodeError>(StringComparer.Ordinal);
@@ -77,13 +79,46 @@ public static class WorkflowValidator
             ValidationError? error = null;
             if (classType is null)
                 error = new ValidationError(InvalidPrompt, "Cannot execute because a node is missing the class_type property.", $"Node ID '#{id}'");
-            else if (!catalog.Contains(classType))
+            else if (catalog.Find(classType) is { } def)
+                definitions[id] = def;
+            else
                 error = new ValidationError(InvalidPrompt, $"Cannot execute because node {classType} does not exist.", $"Node ID '#{id}'");
             if (error is null) continue;
             first ??= error;
             nodeErrors[id] = new NodeError(id, classType, [error], []);
         }
         return first is null ? null : ValidationResult.Failed(first, nodeErrors);
+    }
+
+    /// <summary>Iterative three-colour depth-first search from the outputs: true at the first back edge.</summary>
+    private static bool HasCycle(Dictionary<string, CheckedNode> nodes, List<string> outputs)
+    {
+        var done = new HashSet<string>(nodes.Count, StringComparer.Ordinal);
+        var onPath = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<(CheckedNode Node, int Next)>();
+        foreach (var output in outputs)
+        {
+            if (done.Contains(output)) continue;
+            stack.Push((nodes[output], 0));
+            onPath.Add(output);
+            while (stack.TryPop(out var frame))
+            {
+                var sources = frame.Node.Sources;
+                if (frame.Next < sources.Count)
+                {
+                    stack.Push((frame.Node, frame.Next + 1));
+                    var s = sources[frame.Next];
+                    if (onPath.Contains(s)) return true;
+                    if (done.Contains(s)) continue;
+                    onPath.Add(s);
+                    stack.Push((nodes[s], 0));
+                    continue;
+                }
+                onPath.Remove(frame.Node.Id);
+                done.Add(frame.Node.Id);
+            }
+        }
+        return false;
     }
 
     private static void ReportCycles(Dictionary<string, CheckedNode> nodes)
@@ -108,7 +143,7 @@ public static class WorkflowValidator
             foreach (var source in node.Sources)
                 (dependents.TryGetValue(source, out var list) ? list : dependents[source] = []).Add(node.Id);
 
-        var queue = new Queue<string>(nodes.Values.Where(n => n.Errors.Count > 0).Select(n => n.Id));
+        var queue = new Queue<string>(nodes.Values.Where(n => n.HasErrors).Select(n => n.Id));
         while (queue.TryDequeue(out var id))
         {
             if (nodes[id].Invalid) continue;
@@ -123,12 +158,12 @@ public static class WorkflowValidator
         var dependentOutputs = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var output in failedOutputs)
             foreach (var id in Ancestors(nodes, output))
-                if (nodes[id].Errors.Count > 0)
+                if (nodes[id].HasErrors)
                     (dependentOutputs.TryGetValue(id, out var list) ? list : dependentOutputs[id] = []).Add(output);
 
         var result = new Dictionary<string, NodeError>(StringComparer.Ordinal);
         foreach (var id in workflow.NodeIds)
-            if (nodes.TryGetValue(id, out var node) && node.Errors.Count > 0)
+            if (nodes.TryGetValue(id, out var node) && node.HasErrors)
                 result[id] = new NodeError(id, node.Definition.ClassType, node.Errors, dependentOutputs.GetValueOrDefault(id) ?? []);
         return result;
     }

@@ -187,6 +187,19 @@ public class JobTests
     }
 
     [Test]
+    public async Task Disposing_the_engine_ends_every_job_so_subscribers_finish()
+    {
+        var engine = _nodes.Engine();
+        var running = engine.Queue(Blocking);
+        _nodes.Entered.WaitOrFail();
+        var pending = engine.Queue(Quick(1));
+        var events = engine.EventsAsync(pending);
+        await engine.DisposeAsync();
+        Assert.That((await events).Last(), Is.TypeOf<JobCancelled>());
+        Assert.That(engine.GetJob(running)!.Status, Is.EqualTo(JobStatus.Cancelled));
+    }
+
+    [Test]
     public void Options_are_validated()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new EngineOptions { QueueCapacity = 0 }.Validate());

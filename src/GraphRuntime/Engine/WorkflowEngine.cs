@@ -321,14 +321,18 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
     private static ValidationResult InvalidPrompt(WorkflowFormatException ex) =>
         ValidationResult.Failed(new ValidationError(ValidationErrorTypes.InvalidPrompt, "Cannot execute because the workflow could not be read.", ex.Message));
 
+    /// <summary>Cancels the running job and every pending one (so that subscribers finish), then stops.</summary>
     public async ValueTask DisposeAsync()
     {
+        List<Job> pending;
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
             _running?.Cancellation.Cancel();
+            pending = _queue.Snapshot().ToList();
         }
+        foreach (var job in pending) Cancel(job.Id);
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
         await _executionLock.WaitAsync().ConfigureAwait(false);

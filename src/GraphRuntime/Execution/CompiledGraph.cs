@@ -39,9 +39,11 @@ public sealed class GraphNode
         DeclaredCount = declaredCount;
         Literals = literals;
         // Precomputed for the cache key: inputs by name (JSON key order must not matter), id dependence.
-        SignatureOrder = Enumerable.Range(0, inputs.Length)
-            .Where(i => inputs[i].Kind != BoundKind.Hidden)
-            .OrderBy(i => inputs[i].Name, StringComparer.Ordinal).ToArray();
+        var order = new List<int>(inputs.Length);
+        for (var i = 0; i < inputs.Length; i++)
+            if (inputs[i].Kind != BoundKind.Hidden) order.Add(i);
+        if (order.Count > 1) order.Sort((a, b) => string.CompareOrdinal(inputs[a].Name, inputs[b].Name));
+        SignatureOrder = order.ToArray();
         KeyedById = definition.NotIdempotent
             || definition.Inputs.Any(i => i.Section == InputSection.Hidden && i.Type == HiddenInputs.UniqueId);
     }

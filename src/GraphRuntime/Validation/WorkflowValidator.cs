@@ -215,12 +215,17 @@ public static class WorkflowValidator
         for (var i = 0; i < order.Count; i++)
         {
             var c = order[i];
-            var bound = c.Inputs.Select(input => input.Kind switch
+            var bound = new BoundInput[c.Inputs.Count];
+            for (var k = 0; k < bound.Length; k++)
             {
-                BoundKind.Link => BoundInput.ForLink(input.Name, indexOf[input.SourceId!], input.Slot, input.Lazy),
-                BoundKind.Hidden => BoundInput.ForHidden(input.Name, input.HiddenKind!),
-                _ => BoundInput.ForLiteral(input.Name, input.Literal),
-            }).ToArray();
+                var input = c.Inputs[k];
+                bound[k] = input.Kind switch
+                {
+                    BoundKind.Link => BoundInput.ForLink(input.Name, indexOf[input.SourceId!], input.Slot, input.Lazy),
+                    BoundKind.Hidden => BoundInput.ForHidden(input.Name, input.HiddenKind!),
+                    _ => BoundInput.ForLiteral(input.Name, input.Literal),
+                };
+            }
             graphNodes[i] = new GraphNode(c.Id, c.Definition, bound, c.DeclaredCount, c.LiteralInputs!) { Index = i };
         }
         return new CompiledGraph(workflow, graphNodes, outputs.Select(o => graphNodes[indexOf[o]]).ToArray());

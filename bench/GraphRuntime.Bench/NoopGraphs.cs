@@ -10,7 +10,7 @@ public static class NoopGraphs
     public static NodeCatalog Catalog { get; } = new([
         new NodeBuilder("Source").Required(InputSpec.Int("value", 0)).Output(IoTypes.Int)
             .Execute(static (_, i) => NodeOutput.Of(i["value"])).Build(),
-        new NodeBuilder("Noop").Required(InputSpec.Link("x", IoTypes.Any)).Output(IoTypes.Any)
+        new NodeBuilder("Noop").Required(InputSpec.Link("x", IoTypes.Any)).Optional(InputSpec.Int("tag")).Output(IoTypes.Any)
             .Execute(static (_, i) => NodeOutput.Of(i["x"])).Build(),
         new NodeBuilder("Sink").OutputNode().DynamicInputs("x", IoTypes.Any).Required(InputSpec.Link("x1", IoTypes.Any))
             .Execute(static (_, _) => NodeOutput.Empty).Build(),
@@ -25,14 +25,15 @@ public static class NoopGraphs
         return ApiWorkflow.FromJson(root);
     }
 
-    /// <summary>Source → (n−2) parallel Noops → one Sink taking them all.</summary>
+    /// <summary>Source → (n−2) parallel Noops → one Sink taking them all. Each Noop has its own tag,
+    /// otherwise they would share one input signature and all but the first would be cache hits.</summary>
     public static ApiWorkflow Wide(int n, int seed = 0)
     {
         var root = new JsonObject { ["0"] = Node("Source", new JsonObject { ["value"] = seed }) };
         var sink = new JsonObject();
         for (var i = 1; i < n - 1; i++)
         {
-            root[$"{i}"] = Node("Noop", new JsonObject { ["x"] = Link(0) });
+            root[$"{i}"] = Node("Noop", new JsonObject { ["x"] = Link(0), ["tag"] = i });
             sink[$"x{i}"] = Link(i);
         }
         root[$"{n - 1}"] = Node("Sink", sink);

@@ -76,6 +76,17 @@ public class CachingTests
     }
 
     [Test]
+    public async Task Nodes_with_a_hidden_unique_id_are_cached_per_node_id()
+    {
+        await using var engine = _nodes.Engine();
+        await engine.RunAsync("""{"a": {"class_type": "Hidden", "inputs": {"value": 1}}, "b": {"class_type": "Hidden", "inputs": {"value": 1}}}""");
+        Assert.That(_nodes.Executed, Is.EquivalentTo(new[] { "a", "b" }), "same inputs, but the id is part of the key");
+        _nodes.ClearExecuted();
+        await engine.RunAsync("""{"a": {"class_type": "Hidden", "inputs": {"value": 1}}, "b": {"class_type": "Hidden", "inputs": {"value": 1}}}""");
+        Assert.That(_nodes.Executed, Is.Empty);
+    }
+
+    [Test]
     public async Task The_fingerprint_hook_reruns_a_node_when_its_file_changes()
     {
         _nodes.FileHashes["x.png"] = "hash1";

@@ -1,7 +1,7 @@
 namespace CharacterGen.GraphRuntime.Execution;
 
-/// <summary>A node's input signature: a SHA-256 over its class, literals and upstream signatures.</summary>
-public readonly record struct CacheKey(ulong A, ulong B, ulong C, ulong D)
+/// <summary>A node's input signature: a keyed 128-bit hash over its class, literals and upstream signatures.</summary>
+public readonly record struct CacheKey(ulong Low, ulong High)
 {
-    public override string ToString() => $"{A:x16}{B:x16}{C:x16}{D:x16}";
+    public override string ToString() => $"{High:x16}{Low:x16}";
 }

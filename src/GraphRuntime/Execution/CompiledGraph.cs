@@ -9,14 +9,13 @@ namespace CharacterGen.GraphRuntime.Execution;
 /// </summary>
 public sealed class CompiledGraph
 {
-    private readonly Dictionary<string, GraphNode> _byId;
+    private Dictionary<string, GraphNode>? _byId; // built on first lookup: the executor never needs it
 
     internal CompiledGraph(ApiWorkflow workflow, GraphNode[] nodes, GraphNode[] outputs)
     {
         Workflow = workflow;
         Nodes = nodes;
         Outputs = outputs;
-        _byId = nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
     }
 
     public ApiWorkflow Workflow { get; }
@@ -25,7 +24,8 @@ public sealed class CompiledGraph
     /// <summary>The output nodes that will run, in prompt order.</summary>
     public IReadOnlyList<GraphNode> Outputs { get; }
 
-    public GraphNode? Find(string id) => _byId.GetValueOrDefault(id);
+    public GraphNode? Find(string id) =>
+        (_byId ??= Nodes.ToDictionary(n => n.Id, StringComparer.Ordinal)).GetValueOrDefault(id);
 }
 
 /// <summary>One node of a <see cref="CompiledGraph"/>.</summary>

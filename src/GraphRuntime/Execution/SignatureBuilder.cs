@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections;
-using System.Security.Cryptography;
 using System.Text;
 using CharacterGen.GraphRuntime.Nodes;
 
@@ -10,11 +9,13 @@ namespace CharacterGen.GraphRuntime.Execution;
 /// <summary>
 /// Computes input signatures as ComfyUI's classic cache does (class, IS_CHANGED, literals, upstream
 /// signatures; the node id only for NOT_IDEMPOTENT nodes or nodes with a hidden UNIQUE_ID), hashed
-/// Merkle-style so that a long chain costs O(n) and the same sub-graph under other ids hits.
+/// Merkle-style (each node hashes its sources' hashes) so that a long chain costs O(n) and the same
+/// sub-graph under other ids hits.
 /// </summary>
 internal sealed class SignatureBuilder
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly SipHash128 _hash = SipHash128.WithRandomKey(); // keys live only as long as the cache
 
     /// <summary>Signatures for every node of the graph, by node index.</summary>
     public CacheKey[] Compute(CompiledGraph graph)
@@ -41,19 +42,15 @@ internal sealed class SignatureBuilder
             {
                 var k = keys[input.SourceIndex];
                 WriteByte((byte)'L');
-                WriteUInt64(k.A); WriteUInt64(k.B); WriteUInt64(k.C); WriteUInt64(k.D);
+                WriteUInt64(k.Low);
+                WriteUInt64(k.High);
                 WriteUInt64((ulong)input.Slot);
             }
             else WriteLiteral(input.Literal);
         }
 
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(_buffer.WrittenSpan, hash);
-        return new CacheKey(
-            BinaryPrimitives.ReadUInt64LittleEndian(hash),
-            BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(hash[24..]));
+        var (low, high) = _hash.Hash(_buffer.WrittenSpan);
+        return new CacheKey(low, high);
     }
 
     /// <summary>IS_CHANGED: a failing hook means "always changed", as ComfyUI treats NaN.</summary>

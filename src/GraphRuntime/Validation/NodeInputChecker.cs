@@ -26,7 +26,13 @@ internal sealed class CheckedNode(string id, NodeDefinition definition)
     public LiteralInputs? LiteralInputs { get; set; }
     /// <summary>Ids of the nodes this one links from (valid links only).</summary>
     public List<string> Sources { get; } = [];
+    /// <summary><see cref="Sources"/> resolved, once every reachable node has been checked.</summary>
+    public CheckedNode[] SourceNodes { get; set; } = [];
     public bool Invalid { get; set; }
+    /// <summary>Depth-first bookkeeping: 0 unvisited, 1 on the current path, 2 done.</summary>
+    public int Mark { get; set; }
+    /// <summary>Position in the compiled graph.</summary>
+    public int Index { get; set; }
 }
 
 /// <summary>Checks the inputs of one node against its definition, collecting every error.</summary>

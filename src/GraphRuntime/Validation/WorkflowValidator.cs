@@ -46,8 +46,12 @@ public static class WorkflowValidator
                 if (!nodes.ContainsKey(source)) pending.Enqueue(source);
         }
 
-        // Cheap check first: Tarjan's bookkeeping only when a depth-first pass meets a back edge.
-        if (HasCycle(nodes, outputs)) ReportCycles(nodes);
+        foreach (var node in nodes.Values)
+            node.SourceNodes = node.Sources.Select(s => nodes[s]).ToArray();
+
+        // Cheap check first: Tarjan's bookkeeping only when the depth-first ordering meets a back edge.
+        var order = TopologicalOrder(nodes.Values, outputs.Select(o => nodes[o]));
+        if (order is null) ReportCycles(nodes);
         if (nodes.Values.Any(n => n.HasErrors)) PropagateInvalid(nodes);
 
         var failedOutputs = outputs.Where(o => nodes[o].Invalid).ToList();
@@ -62,7 +66,9 @@ public static class WorkflowValidator
                 nodeErrors);
         }
 
-        var graph = Compile(workflow, nodes, validOutputs);
+        if (failedOutputs.Count > 0 || order is null)
+            order = TopologicalOrder(nodes.Values, validOutputs.Select(o => nodes[o]))!; // valid nodes form no cycle
+        var graph = Compile(workflow, order, validOutputs.Select(o => nodes[o]));
         var cost = EstimateCost(graph, options.CostBudget, out var costFailure);
         if (costFailure is not null) return costFailure;
         return new ValidationResult(null, nodeErrors, graph, cost);
@@ -90,35 +96,38 @@ public static class WorkflowValidator
         return first is null ? null : ValidationResult.Failed(first, nodeErrors);
     }
 
-    /// <summary>Iterative three-colour depth-first search from the outputs: true at the first back edge.</summary>
-    private static bool HasCycle(Dictionary<string, CheckedNode> nodes, List<string> outputs)
+    /// <summary>
+    /// Iterative depth-first post-order from the start nodes: every node after the nodes it links
+    /// from. Null when a back edge (a cycle) is met.
+    /// </summary>
+    private static List<CheckedNode>? TopologicalOrder(IEnumerable<CheckedNode> all, IEnumerable<CheckedNode> starts)
     {
-        var done = new HashSet<string>(nodes.Count, StringComparer.Ordinal);
-        var onPath = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in all) node.Mark = 0;
+        var order = new List<CheckedNode>();
         var stack = new Stack<(CheckedNode Node, int Next)>();
-        foreach (var output in outputs)
+        foreach (var start in starts)
         {
-            if (done.Contains(output)) continue;
-            stack.Push((nodes[output], 0));
-            onPath.Add(output);
+            if (start.Mark != 0) continue;
+            start.Mark = 1;
+            stack.Push((start, 0));
             while (stack.TryPop(out var frame))
             {
-                var sources = frame.Node.Sources;
-                if (frame.Next < sources.Count)
+                var sources = frame.Node.SourceNodes;
+                if (frame.Next < sources.Length)
                 {
                     stack.Push((frame.Node, frame.Next + 1));
-                    var s = sources[frame.Next];
-                    if (onPath.Contains(s)) return true;
-                    if (done.Contains(s)) continue;
-                    onPath.Add(s);
-                    stack.Push((nodes[s], 0));
+                    var source = sources[frame.Next];
+                    if (source.Mark == 1) return null;
+                    if (source.Mark == 2) continue;
+                    source.Mark = 1;
+                    stack.Push((source, 0));
                     continue;
                 }
-                onPath.Remove(frame.Node.Id);
-                done.Add(frame.Node.Id);
+                frame.Node.Mark = 2;
+                order.Add(frame.Node);
             }
         }
-        return false;
+        return order;
     }
 
     private static void ReportCycles(Dictionary<string, CheckedNode> nodes)
@@ -182,53 +191,30 @@ public static class WorkflowValidator
         }
     }
 
-    /// <summary>Topologically orders the valid outputs' ancestors and resolves links to indices.</summary>
-    private static CompiledGraph Compile(ApiWorkflow workflow, Dictionary<string, CheckedNode> nodes, List<string> outputs)
+    /// <summary>Builds the runnable graph from the ordered valid nodes, resolving links to indices.</summary>
+    private static CompiledGraph Compile(ApiWorkflow workflow, List<CheckedNode> order, IEnumerable<CheckedNode> outputs)
     {
-        var order = new List<CheckedNode>();
-        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false = visiting, true = done
-        foreach (var output in outputs)
-        {
-            if (state.ContainsKey(output)) continue;
-            var stack = new Stack<(CheckedNode Node, int Next)>();
-            stack.Push((nodes[output], 0));
-            state[output] = false;
-            while (stack.TryPop(out var frame))
-            {
-                var sources = frame.Node.Sources;
-                if (frame.Next < sources.Count)
-                {
-                    stack.Push((frame.Node, frame.Next + 1));
-                    var s = sources[frame.Next];
-                    if (state.TryAdd(s, false)) stack.Push((nodes[s], 0));
-                    continue;
-                }
-                state[frame.Node.Id] = true;
-                order.Add(frame.Node);
-            }
-        }
-
-        var indexOf = new Dictionary<string, int>(order.Count, StringComparer.Ordinal);
-        for (var i = 0; i < order.Count; i++) indexOf[order[i].Id] = i;
+        for (var i = 0; i < order.Count; i++) order[i].Index = i;
 
         var graphNodes = new GraphNode[order.Count];
         for (var i = 0; i < order.Count; i++)
         {
             var c = order[i];
             var bound = new BoundInput[c.Inputs.Count];
+            var link = 0; // links appear in Inputs in the same order as in SourceNodes
             for (var k = 0; k < bound.Length; k++)
             {
                 var input = c.Inputs[k];
                 bound[k] = input.Kind switch
                 {
-                    BoundKind.Link => BoundInput.ForLink(input.Name, indexOf[input.SourceId!], input.Slot, input.Lazy),
+                    BoundKind.Link => BoundInput.ForLink(input.Name, c.SourceNodes[link++].Index, input.Slot, input.Lazy),
                     BoundKind.Hidden => BoundInput.ForHidden(input.Name, input.HiddenKind!),
                     _ => BoundInput.ForLiteral(input.Name, input.Literal),
                 };
             }
             graphNodes[i] = new GraphNode(c.Id, c.Definition, bound, c.DeclaredCount, c.LiteralInputs!) { Index = i };
         }
-        return new CompiledGraph(workflow, graphNodes, outputs.Select(o => graphNodes[indexOf[o]]).ToArray());
+        return new CompiledGraph(workflow, graphNodes, outputs.Select(o => graphNodes[o.Index]).ToArray());
     }
 
     private static double EstimateCost(CompiledGraph graph, double? budget, out ValidationResult? failure)

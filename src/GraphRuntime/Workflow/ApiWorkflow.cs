@@ -35,7 +35,26 @@ public sealed class ApiWorkflow
             if (obj["inputs"] is { } inputs && inputs is not JsonObject)
                 throw new WorkflowFormatException($"The inputs of node '{id}' must be a JSON object.");
         }
+        Materialize(root);
         return new ApiWorkflow(root);
+    }
+
+    /// <summary>
+    /// Parsed JsonNodes build their children lazily on first access, which is not safe when two
+    /// threads read at once (a transport serialising the prompt while a node reads PROMPT). Touch
+    /// everything once so the tree is plain, read-only data from here on.
+    /// </summary>
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, child) in o) Materialize(child);
+                break;
+            case JsonArray a:
+                foreach (var child in a) Materialize(child);
+                break;
+        }
     }
 
     public JsonObject? Node(string id) => Root[id] as JsonObject;

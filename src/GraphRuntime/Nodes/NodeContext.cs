@@ -24,6 +24,15 @@ public sealed class NodeContext
         _onProgress = onProgress;
     }
 
+    /// <summary>
+    /// A context outside any engine, for calling a node's Execute directly in a unit test. Progress
+    /// goes to <paramref name="onProgress"/> (value, max, preview).
+    /// </summary>
+    public static NodeContext Detached(string nodeId = "1", string classType = "", IServiceProvider? services = null,
+        CancellationToken cancellationToken = default, Action<double, double, object?>? onProgress = null) =>
+        new("test", nodeId, classType, new JsonObject(), new JsonObject(), services ?? NoServices.Instance, cancellationToken,
+            onProgress is null ? null : (_, value, max, preview) => onProgress(value, max, preview));
+
     public string JobId { get; }
     public string NodeId { get; }
     public string ClassType { get; }

@@ -25,6 +25,14 @@ public sealed class NodeInputs
 
     public static NodeInputs Empty { get; } = new([], [], [], 0);
 
+    /// <summary>Inputs built by hand, for calling a node's Execute directly in a unit test.</summary>
+    public static NodeInputs From(IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        var list = values.ToList();
+        return new NodeInputs(list.Select(p => p.Key).ToArray(), list.Select(p => p.Value).ToArray(),
+            Enumerable.Repeat(true, list.Count).ToArray(), list.Count);
+    }
+
     /// <summary>Names of the inputs that were given (literal or link), in order.</summary>
     public IReadOnlyList<string> Names => _names;
 

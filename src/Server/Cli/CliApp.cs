@@ -12,6 +12,7 @@ public static class CliApp
         root.Subcommands.Add(VersionCommand.Create(output));
         root.Subcommands.Add(InspectCommand.Create(output));
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(RunCommand.Create(RunCommand.DefaultCatalog, output.Out, output.Error));
         var config = new InvocationConfiguration { Output = output.Out, Error = output.Error };
         return await root.Parse(args).InvokeAsync(config);
     }

@@ -1,0 +1,346 @@
+using System.Text.Json.Nodes;
+using CharacterGen.GraphRuntime.Events;
+using CharacterGen.GraphRuntime.Execution;
+using CharacterGen.GraphRuntime.Jobs;
+using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Validation;
+using CharacterGen.GraphRuntime.Workflow;
+
+namespace CharacterGen.GraphRuntime.Engine;
+
+/// <summary>
+/// The graph runtime's facade: validate, queue, run (one job at a time, every node call of a job on
+/// the execution thread), cancel per job, and stream each job's events. Transports call only this.
+/// </summary>
+public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
+{
+    private readonly object _gate = new();
+    private readonly JobQueue _queue;
+    private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _byRequestId = new(StringComparer.Ordinal);
+    private readonly LinkedList<Job> _history = new(); // oldest first
+    private readonly SemaphoreSlim _pendingSignal = new(0);
+    private readonly SemaphoreSlim _executionLock = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly IExecutionThread _thread;
+    private readonly bool _ownsThread;
+    private readonly OutputCache _cache;
+    private readonly GraphExecutor _executor;
+    private readonly IServiceProvider _services;
+    private readonly TimeProvider _clock;
+    private readonly Task _loop;
+    private Job? _running;
+    private long _arrivals;
+    private bool _disposed;
+
+    public WorkflowEngine(NodeCatalog catalog, EngineOptions? options = null, IServiceProvider? services = null,
+        IExecutionThread? executionThread = null, TimeProvider? clock = null)
+    {
+        Options = options ?? EngineOptions.Default;
+        Options.Validate();
+        Catalog = catalog;
+        _services = services ?? NoServices.Instance;
+        _clock = clock ?? TimeProvider.System;
+        _ownsThread = executionThread is null;
+        _thread = executionThread ?? new DedicatedExecutionThread();
+        _queue = new JobQueue(Options.QueueCapacity);
+        _cache = new OutputCache(Options.CacheSize);
+        _executor = new GraphExecutor(_cache, _services);
+        _loop = Task.Run(RunLoopAsync);
+    }
+
+    public NodeCatalog Catalog { get; }
+    public EngineOptions Options { get; }
+
+    /// <summary>Reads API- or UI-format workflow JSON (strict, within the JSON limits).</summary>
+    /// <exception cref="WorkflowFormatException">Not readable as a workflow.</exception>
+    public ApiWorkflow Parse(string json) => WorkflowLoader.Load(json, Catalog, Options.Json);
+
+    public ValidationResult Validate(ApiWorkflow workflow, IReadOnlyCollection<string>? outputTargets = null) =>
+        WorkflowValidator.Validate(workflow, Catalog, ValidationOptionsFor(outputTargets));
+
+    /// <summary>Parses and validates; unreadable JSON becomes an invalid_prompt result.</summary>
+    public ValidationResult Validate(string json)
+    {
+        try { return Validate(Parse(json)); }
+        catch (WorkflowFormatException ex) { return InvalidPrompt(ex); }
+    }
+
+    public SubmitResult Submit(string json, SubmitOptions? options = null)
+    {
+        ApiWorkflow workflow;
+        try { workflow = Parse(json); }
+        catch (WorkflowFormatException ex) { return new SubmitResult(SubmitStatus.Invalid, null, 0, 0, InvalidPrompt(ex)); }
+        return Submit(workflow, options);
+    }
+
+    /// <summary>Validates and queues. Nothing runs when validation fails.</summary>
+    public SubmitResult Submit(ApiWorkflow workflow, SubmitOptions? options = null)
+    {
+        options ??= SubmitOptions.Default;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (options.ClientRequestId is { } known && Existing(known) is { } previous) return previous;
+        return Submit(Validate(workflow, options.OutputTargets), options);
+    }
+
+    /// <summary>
+    /// Queues a workflow that <see cref="Validate(ApiWorkflow, IReadOnlyCollection{string}?)"/> already
+    /// checked (for transports that report validation first); refused unless it is runnable.
+    /// </summary>
+    public SubmitResult Submit(ValidationResult validation, SubmitOptions? options = null)
+    {
+        options ??= SubmitOptions.Default;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (validation.Graph is null || (!validation.IsValid && !Options.AllowPartialOutputs))
+            return new SubmitResult(SubmitStatus.Invalid, null, 0, 0, validation);
+
+        lock (_gate)
+        {
+            if (options.ClientRequestId is { } key && _byRequestId.TryGetValue(key, out var raced))
+                return Accepted(_jobs[raced], existing: true, validation);
+            if (_queue.IsFull) return new SubmitResult(SubmitStatus.QueueFull, null, 0, 0, validation);
+
+            var id = options.JobId ?? Guid.NewGuid().ToString();
+            if (_jobs.ContainsKey(id)) throw new ArgumentException($"Job id '{id}' is already in use.", nameof(options));
+            var order = ++_arrivals;
+            var number = options.Number ?? (options.Front ? -order : order);
+            var job = new Job(id, number, order, options.ClientRequestId, validation.Graph,
+                (JsonObject?)options.ExtraData?.DeepClone() ?? new JsonObject(), _clock.GetUtcNow(), _clock);
+            var position = _queue.Enqueue(job);
+            _jobs[id] = job;
+            if (options.ClientRequestId is { } requestId) _byRequestId[requestId] = id;
+            job.Events.Append(new JobQueued(position));
+            _pendingSignal.Release();
+            return new SubmitResult(SubmitStatus.Queued, id, number, position, validation);
+        }
+    }
+
+    /// <summary>
+    /// Cancels one job: a pending one leaves the queue; a running one stops at its next node boundary
+    /// or progress tick. False when the job is unknown or already finished.
+    /// </summary>
+    public bool Cancel(string jobId)
+    {
+        Job? removed = null;
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(jobId, out var job)) return false;
+            switch (job.Status)
+            {
+                case JobStatus.Running:
+                    job.Cancellation.Cancel();
+                    return true;
+                case JobStatus.Pending when _queue.Remove(job):
+                    job.Status = JobStatus.Cancelled;
+                    job.FinishedAt = _clock.GetUtcNow();
+                    job.Result = new JobRunResult(JobStatus.Cancelled, new Dictionary<string, IReadOnlyDictionary<string, object?>>(), [], null, null);
+                    AddToHistory(job);
+                    removed = job;
+                    break;
+                default:
+                    return false;
+            }
+        }
+        removed.Events.Append(new JobCancelled(null));
+        return true;
+    }
+
+    public JobSnapshot? GetJob(string jobId)
+    {
+        lock (_gate) return _jobs.TryGetValue(jobId, out var job) ? job.Snapshot() : null;
+    }
+
+    /// <summary>Running, then pending in run order, then finished newest first.</summary>
+    public IReadOnlyList<JobSnapshot> ListJobs()
+    {
+        lock (_gate)
+        {
+            var all = new List<JobSnapshot>();
+            if (_running is not null) all.Add(_running.Snapshot());
+            all.AddRange(_queue.Snapshot().Select(j => j.Snapshot()));
+            all.AddRange(_history.Reverse().Select(j => j.Snapshot()));
+            return all;
+        }
+    }
+
+    public QueueSnapshot Queue
+    {
+        get
+        {
+            lock (_gate) return new QueueSnapshot(_running?.Snapshot(), _queue.Snapshot().Select(j => j.Snapshot()).ToArray());
+        }
+    }
+
+    /// <summary>Finished jobs, oldest first (ComfyUI's history order).</summary>
+    public IReadOnlyList<JobSnapshot> History
+    {
+        get
+        {
+            lock (_gate) return _history.Select(j => j.Snapshot()).ToArray();
+        }
+    }
+
+    /// <summary>Removes finished jobs from history (all when <paramref name="jobIds"/> is null).</summary>
+    public void DeleteHistory(IEnumerable<string>? jobIds = null)
+    {
+        lock (_gate)
+        {
+            var doomed = jobIds is null ? _history.ToList() : _history.Where(j => jobIds.Contains(j.Id)).ToList();
+            foreach (var job in doomed) Forget(job);
+        }
+    }
+
+    /// <summary>
+    /// The job's events from <paramref name="fromSequence"/> on, in order and without gaps, ending
+    /// with its terminal event. Works for queued, running and finished (in history) jobs.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">Unknown job, or dropped from history.</exception>
+    public IAsyncEnumerable<JobEvent> Subscribe(string jobId, long fromSequence = 1, CancellationToken cancellationToken = default)
+    {
+        JobEventLog log;
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(jobId, out var job)) throw new KeyNotFoundException($"Job '{jobId}' is unknown.");
+            log = job.Events;
+        }
+        return log.ReadAsync(fromSequence, cancellationToken);
+    }
+
+    /// <summary>Waits until the job has finished and returns its final state.</summary>
+    public async Task<JobSnapshot> WaitAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await foreach (var _ in Subscribe(jobId, long.MaxValue, cancellationToken).ConfigureAwait(false)) { }
+        return GetJob(jobId) ?? throw new KeyNotFoundException($"Job '{jobId}' left history before it could be read.");
+    }
+
+    /// <summary>Entries in the output cache now.</summary>
+    public int CachedEntryCount => _cache.Count;
+
+    /// <summary>Empties the output cache (disposing its values) between jobs: ComfyUI's /free.</summary>
+    public async Task FreeAsync(CancellationToken cancellationToken = default)
+    {
+        await _executionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { await _thread.RunAsync(_cache.Clear).ConfigureAwait(false); }
+        finally { _executionLock.Release(); }
+    }
+
+    private async Task RunLoopAsync()
+    {
+        while (true)
+        {
+            try { await _pendingSignal.WaitAsync(_stop.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+
+            await _executionLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                Job? job;
+                lock (_gate)
+                {
+                    job = _queue.Dequeue();
+                    if (job is null) continue; // it was cancelled while pending
+                    job.Status = JobStatus.Running;
+                    job.StartedAt = _clock.GetUtcNow();
+                    _running = job;
+                }
+                await RunJobAsync(job).ConfigureAwait(false);
+            }
+            finally
+            {
+                _executionLock.Release();
+            }
+        }
+    }
+
+    private async Task RunJobAsync(Job job)
+    {
+        job.Events.Append(new JobStarted());
+        JobRunResult? result = null;
+        var request = new JobRunRequest(job.Id, job.Graph, job.ExtraData, job.Events, job.Cancellation.Token);
+        try
+        {
+            await _thread.RunAsync(() => result = _executor.Run(request)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            result = new JobRunResult(JobStatus.Failed, new Dictionary<string, IReadOnlyDictionary<string, object?>>(), [],
+                new JobError(null, null, ex.GetType().Name, ex.Message, new Dictionary<string, string>(), ex), null);
+        }
+
+        lock (_gate)
+        {
+            job.Status = result!.Status;
+            job.Result = result;
+            job.FinishedAt = _clock.GetUtcNow();
+            _running = null;
+            AddToHistory(job);
+        }
+        job.Events.Append(result.Status switch
+        {
+            JobStatus.Succeeded => new JobSucceeded(),
+            JobStatus.Cancelled => new JobCancelled(result.CancelledAtNode),
+            _ => new JobFailed(result.Error?.NodeId, result.Error?.ClassType, result.Error?.ErrorType ?? "Exception",
+                result.Error?.Message ?? "", result.Error?.InputsSummary ?? new Dictionary<string, string>()),
+        });
+    }
+
+    private void AddToHistory(Job job)
+    {
+        _history.AddLast(job);
+        while (_history.Count > Options.HistorySize) Forget(_history.First!.Value);
+    }
+
+    private void Forget(Job job)
+    {
+        _history.Remove(job);
+        _jobs.Remove(job.Id);
+        if (job.ClientRequestId is { } key) _byRequestId.Remove(key);
+        job.Cancellation.Dispose();
+    }
+
+    private SubmitResult? Existing(string clientRequestId)
+    {
+        lock (_gate)
+            return _byRequestId.TryGetValue(clientRequestId, out var id) ? Accepted(_jobs[id], existing: true, null) : null;
+    }
+
+    private SubmitResult Accepted(Job job, bool existing, ValidationResult? validation) =>
+        new(SubmitStatus.Queued, job.Id, job.Number, PositionOf(job), validation, existing);
+
+    private int PositionOf(Job job) => job.Status == JobStatus.Pending ? _queue.Snapshot().ToList().IndexOf(job) : 0;
+
+    private ValidationOptions ValidationOptionsFor(IReadOnlyCollection<string>? outputTargets) => new()
+    {
+        MaxNodes = Options.MaxNodes,
+        CostBudget = Options.CostBudget,
+        AllowPartialOutputs = Options.AllowPartialOutputs,
+        OutputTargets = outputTargets,
+        Services = _services,
+    };
+
+    private static ValidationResult InvalidPrompt(WorkflowFormatException ex) =>
+        ValidationResult.Failed(new ValidationError(ValidationErrorTypes.InvalidPrompt, "Cannot execute because the workflow could not be read.", ex.Message));
+
+    /// <summary>Cancels the running job and every pending one (so that subscribers finish), then stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<Job> pending;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _running?.Cancellation.Cancel();
+            pending = _queue.Snapshot().ToList();
+        }
+        foreach (var job in pending) Cancel(job.Id);
+        _stop.Cancel();
+        await _loop.ConfigureAwait(false);
+        await _executionLock.WaitAsync().ConfigureAwait(false);
+        try { await _thread.RunAsync(_cache.Clear).ConfigureAwait(false); }
+        catch (ObjectDisposedException) { /* a host-owned thread may already be gone */ }
+        if (_ownsThread) _thread.Dispose();
+        _stop.Dispose();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+}

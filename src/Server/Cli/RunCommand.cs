@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CharacterGen.GraphRuntime.Engine;
+using CharacterGen.GraphRuntime.Events;
+using CharacterGen.GraphRuntime.Jobs;
+using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Validation;
+using CharacterGen.GraphRuntime.Workflow;
+
+namespace CharacterGen.Server.Cli;
+
+/// <summary>Folders a `run` was given; registered as a service so that nodes can find models and write outputs.</summary>
+public sealed record RunEnvironment(string? ModelsDirectory, string OutputDirectory);
+
+/// <summary>
+/// `charactergen run WORKFLOW.json [--set NODE_ID.INPUT=VALUE]... [--models DIR] [--out DIR]`: validates
+/// and runs a workflow in-process, printing one plain line per node event. Exit codes: 0 success,
+/// 1 a node failed (or the run was cancelled), 2 the workflow is invalid or unreadable.
+/// </summary>
+public static class RunCommand
+{
+    public const int Success = 0;
+    public const int NodeFailed = 1;
+    public const int InvalidWorkflow = 2;
+
+    /// <summary>The production node catalogue; the node layer extends this composition.</summary>
+    public static NodeCatalog DefaultCatalog(RunEnvironment environment) => NodeCatalog.Empty;
+
+    public static Command Create(Func<RunEnvironment, NodeCatalog> catalogFactory, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var workflow = new Argument<FileInfo>("workflow") { Description = "Workflow JSON (ComfyUI API format or a saved UI workflow)." };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override an input: NODE_ID.INPUT=VALUE (VALUE is read as JSON when it parses, else as text). Repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var models = new Option<DirectoryInfo?>("--models") { Description = "A ComfyUI-style models folder (checkpoints/, loras/, ...)." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where output files go (default: ./output)." };
+
+        var command = new Command("run", "Validate and run a workflow in-process, with a progress display.");
+        command.Arguments.Add(workflow);
+        command.Options.Add(set);
+        command.Options.Add(models);
+        command.Options.Add(output);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var environment = new RunEnvironment(
+                parseResult.GetValue(models)?.FullName,
+                parseResult.GetValue(output)?.FullName ?? Path.GetFullPath("output"));
+            return RunAsync(parseResult.GetValue(workflow)!, parseResult.GetValue(set) ?? [], environment,
+                catalogFactory, stdout ?? Console.Out, stderr ?? Console.Error, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(FileInfo file, string[] overrides, RunEnvironment environment,
+        Func<RunEnvironment, NodeCatalog> catalogFactory, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (!file.Exists)
+        {
+            await stderr.WriteLineAsync($"error: workflow file not found: {file.FullName}");
+            return InvalidWorkflow;
+        }
+
+        var catalog = catalogFactory(environment);
+        var services = new ServiceBag().Add(environment);
+        await using var engine = new WorkflowEngine(catalog, new EngineOptions { CacheSize = 0 }, services);
+
+        ApiWorkflow prompt;
+        try
+        {
+            prompt = engine.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken));
+            prompt = WorkflowOverride.ApplyAll(prompt, overrides, catalog);
+        }
+        catch (Exception ex) when (ex is WorkflowFormatException or WorkflowOverrideException)
+        {
+            await stderr.WriteLineAsync($"{ValidationErrorTypes.InvalidPrompt}: {ex.Message}");
+            return InvalidWorkflow;
+        }
+
+        var submitted = engine.Submit(prompt);
+        if (submitted.Status != SubmitStatus.Queued)
+        {
+            await PrintValidationErrors(submitted.Validation!, stderr);
+            return InvalidWorkflow;
+        }
+
+        using var cancelJob = cancellationToken.Register(() => engine.Cancel(submitted.JobId!));
+        var display = new ProgressDisplay(catalog, stdout);
+        JobEvent? last = null;
+        await foreach (var e in engine.Subscribe(submitted.JobId!))
+        {
+            await display.WriteAsync(e);
+            last = e;
+        }
+
+        switch (last)
+        {
+            case JobSucceeded:
+                var job = engine.GetJob(submitted.JobId!)!;
+                foreach (var (nodeId, ui) in job.Outputs)
+                    await stdout.WriteLineAsync($"output {nodeId}: {JsonSerializer.Serialize(ui)}");
+                return Success;
+            case JobFailed failed:
+                await stderr.WriteLineAsync($"error: node {failed.NodeId} ({failed.ClassType}) failed: {failed.ErrorType}: {failed.Message}");
+                return NodeFailed;
+            default:
+                await stderr.WriteLineAsync("cancelled");
+                return NodeFailed;
+        }
+    }
+
+    /// <summary>One line per error: type, node id, input name, message and details.</summary>
+    private static async Task PrintValidationErrors(ValidationResult validation, TextWriter stderr)
+    {
+        foreach (var (nodeId, classType, error) in validation.AllErrors())
+        {
+            var where = nodeId is null ? "workflow" : $"node {nodeId} ({classType})";
+            var input = error.InputName is { } name ? $" input {name}" : "";
+            var details = string.IsNullOrEmpty(error.Details) ? "" : $" [{error.Details.ReplaceLineEndings("; ")}]";
+            await stderr.WriteLineAsync($"{error.Type}: {where}{input}: {error.Message}{details}");
+        }
+    }
+
+    /// <summary>Plain-text progress: a line per node started, progress tick and node finished.</summary>
+    private sealed class ProgressDisplay(NodeCatalog catalog, TextWriter stdout)
+    {
+        private readonly Dictionary<string, long> _startedAt = new();
+
+        public Task WriteAsync(JobEvent e) => e switch
+        {
+            JobStarted => stdout.WriteLineAsync("started"),
+            NodesCached { NodeIds.Count: > 0 } c => stdout.WriteLineAsync($"cached: {string.Join(", ", c.NodeIds)}"),
+            NodeStarted s => Started(s),
+            NodeProgress p => stdout.WriteLineAsync($"[{p.NodeId}] {Number(p.Value)}/{Number(p.Max)}"),
+            NodeFinished { FromCache: false } f => stdout.WriteLineAsync($"[{f.NodeId}] {f.ClassType} finished in {Seconds(f.NodeId)}"),
+            JobSucceeded => stdout.WriteLineAsync("succeeded"),
+            _ => Task.CompletedTask,
+        };
+
+        private Task Started(NodeStarted s)
+        {
+            _startedAt[s.NodeId] = Stopwatch.GetTimestamp();
+            var name = catalog.Find(s.ClassType)?.EffectiveDisplayName ?? s.ClassType;
+            return stdout.WriteLineAsync($"[{s.NodeId}] {name} started");
+        }
+
+        private string Seconds(string nodeId) => _startedAt.TryGetValue(nodeId, out var t)
+            ? Stopwatch.GetElapsedTime(t).TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s"
+            : "?";
+
+        private static string Number(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+    }
+}

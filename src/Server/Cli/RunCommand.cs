@@ -26,7 +26,7 @@ public static class RunCommand
     public const int InvalidWorkflow = 2;
 
     /// <summary>The production node catalogue; the node layer extends this composition.</summary>
-    public static NodeCatalog DefaultCatalog(RunEnvironment environment) => NodeCatalog.Empty;
+    public static NodeCatalog DefaultCatalog(RunEnvironment environment) => CharacterGen.Nodes.BuiltinNodes.Catalog();
 
     public static Command Create(Func<RunEnvironment, NodeCatalog> catalogFactory, TextWriter? stdout = null, TextWriter? stderr = null)
     {

@@ -29,6 +29,7 @@ public static class CharacterGenHost
         builder.Services.AddCharacterGenGrpc(options.Grpc, options.Auth);
         builder.Services.AddCharacterGenAssets(options.Assets, Path.Combine(options.DataDir, "assets"));
         configure?.Invoke(builder);
+        builder.Services.AddCharacterGenEngine(options);
 
         var app = builder.Build();
         app.MapCharacterGenGrpc();

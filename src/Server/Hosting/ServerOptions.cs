@@ -51,6 +51,9 @@ public sealed record ServerOptions
 
     public AssetStoreOptions Assets { get; init; } = new();
 
+    /// <summary>Queue capacity, history, output cache, cost budget, workflow limits.</summary>
+    public CharacterGen.GraphRuntime.Engine.EngineOptions Engine { get; init; } = new();
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -71,6 +74,8 @@ public sealed record ServerOptions
         errors.AddRange(Auth.Validate());
         errors.AddRange(Tls.Validate());
         errors.AddRange(Assets.Validate());
+        try { Engine.Validate(); }
+        catch (ArgumentException e) { errors.Add("Engine: " + e.Message); }
         return errors;
     }
 

@@ -1,0 +1,37 @@
+namespace CharacterGen.Nodes.Files;
+
+/// <summary>
+/// The server's own folders under its data directory, laid out as ComfyUI's: input/ (uploads and images workflows
+/// read), output/ (saved images), temp/ (previews). Created on first use.
+/// </summary>
+public sealed class DataFolders
+{
+    public DataFolders(string dataDirectory)
+    {
+        Root = Path.GetFullPath(dataDirectory);
+        Input = Path.Combine(Root, "input");
+        Output = Path.Combine(Root, "output");
+        Temp = Path.Combine(Root, "temp");
+    }
+
+    public string Root { get; }
+    public string Input { get; }
+    public string Output { get; }
+    public string Temp { get; }
+
+    /// <summary>The folder for ComfyUI's type names "input", "output" and "temp".</summary>
+    public string ForType(string type) => type switch
+    {
+        "input" => Input,
+        "output" => Output,
+        "temp" => Temp,
+        _ => throw new ArgumentException($"folder type must be input, output or temp, not '{type}'"),
+    };
+
+    public void EnsureCreated()
+    {
+        Directory.CreateDirectory(Input);
+        Directory.CreateDirectory(Output);
+        Directory.CreateDirectory(Temp);
+    }
+}

@@ -28,12 +28,14 @@ public static class CharacterGenHost
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddCharacterGenGrpc(options.Grpc, options.Auth);
         builder.Services.AddCharacterGenAssets(options.Assets, Path.Combine(options.DataDir, "assets"));
+        builder.Services.AddComfyApi(options.ComfyApi);
         configure?.Invoke(builder);
         builder.Services.AddCharacterGenEngine(options);
 
         var app = builder.Build();
         app.MapCharacterGenGrpc();
         app.MapStatusPage();
+        app.MapComfyApi();
         return app;
     }
 

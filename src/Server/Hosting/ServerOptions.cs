@@ -51,6 +51,9 @@ public sealed record ServerOptions
 
     public AssetStoreOptions Assets { get; init; } = new();
 
+    /// <summary>The ComfyUI-compatible HTTP/WebSocket API: upload limit, WebSocket queues, allowed hosts.</summary>
+    public CharacterGen.Server.ComfyApi.ComfyApiOptions ComfyApi { get; init; } = new();
+
     /// <summary>Queue capacity, history, output cache, cost budget, workflow limits.</summary>
     public CharacterGen.GraphRuntime.Engine.EngineOptions Engine { get; init; } = new();
 
@@ -74,6 +77,7 @@ public sealed record ServerOptions
         errors.AddRange(Auth.Validate());
         errors.AddRange(Tls.Validate());
         errors.AddRange(Assets.Validate());
+        errors.AddRange(ComfyApi.Validate());
         try { Engine.Validate(); }
         catch (ArgumentException e) { errors.Add("Engine: " + e.Message); }
         return errors;

@@ -1,0 +1,45 @@
+using CharacterGen.GraphRuntime.Engine;
+
+namespace CharacterGen.Server.ComfyApi;
+
+/// <summary>
+/// POST /interrupt and POST /free. There is no global interrupt flag: an interrupt stops one job, the one named
+/// by <c>prompt_id</c> if it is running, otherwise the job running now; it can never hit a job that starts later.
+/// </summary>
+internal static class ControlEndpoints
+{
+    public static void MapControlRoutes(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/interrupt", Interrupt);
+        api.MapPost("/free", Free);
+    }
+
+    private static async Task<IResult> Interrupt(HttpRequest request, WorkflowEngine engine, ILogger<ComfySocketHub> logger)
+    {
+        var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
+        var promptId = ComfyJson.String(read.Body, "prompt_id"); // an unreadable body is a plain interrupt, as in ComfyUI
+        var running = engine.Queue.Running;
+        if (running is not null && (string.IsNullOrEmpty(promptId) || running.Id == promptId))
+        {
+            logger.LogInformation("Interrupting prompt {PromptId}", running.Id);
+            engine.Cancel(running.Id);
+        }
+        return ComfyResults.Ok();
+    }
+
+    /// <summary>
+    /// Both flags empty the output cache (which also holds the loaded models) once the running job is done;
+    /// the request does not wait for that.
+    /// </summary>
+    private static async Task<IResult> Free(HttpRequest request, WorkflowEngine engine, ILogger<ComfySocketHub> logger)
+    {
+        var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
+        if (read.Body is not { } body) return ComfyResults.Error(read.Error!);
+        if (QueueEndpoints.IsTrue(body["unload_models"]) || QueueEndpoints.IsTrue(body["free_memory"]))
+        {
+            _ = engine.FreeAsync().ContinueWith(t => logger.LogError(t.Exception, "Freeing the output cache failed"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        return ComfyResults.Ok();
+    }
+}

@@ -16,6 +16,7 @@ public sealed class ComfyJobRelay(WorkflowEngine engine, ComfySocketHub hub, ILo
 
     private readonly ConcurrentDictionary<string, Task> _pumps = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
 
     /// <summary>Relays a job just submitted through this API (announcing the new queue size first).</summary>
     public void Track(string jobId)
@@ -53,6 +54,8 @@ public sealed class ComfyJobRelay(WorkflowEngine engine, ComfySocketHub hub, ILo
 
     public override void Dispose()
     {
+        // Registered as a singleton and as the hosted service, so the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         base.Dispose();
         _stop.Dispose();

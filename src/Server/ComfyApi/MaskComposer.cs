@@ -1,8 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
 namespace CharacterGen.Server.ComfyApi;
 
-/// <summary>POST /upload/mask: the alpha of the uploaded mask copied into the original image (ComfyUI's mask editor).</summary>
+/// <summary>
+/// POST /upload/mask (ComfyUI's mask editor): the uploaded image's alpha is copied into the original named by
+/// <c>original_ref</c> (<c>{"filename","subfolder","type"}</c>, type defaulting to output), and the result, with the
+/// original's text chunks, is what gets stored. Only PNG originals for now (the server has no JPEG/WebP decoder).
+/// </summary>
 internal static class MaskComposer
 {
-    public static IResult? ApplyTo(string stagedMask, string? originalRef, ComfyFiles files) =>
-        ComfyResults.Error("Mask uploads are not supported yet.", StatusCodes.Status501NotImplemented);
+    /// <summary>Rewrites the staged upload in place; returns an error result, or null to go on storing it.</summary>
+    public static IResult? ApplyTo(string stagedMask, string? originalRef, ComfyFiles files)
+    {
+        JsonObject? reference;
+        try { reference = string.IsNullOrEmpty(originalRef) ? null : JsonNode.Parse(originalRef) as JsonObject; }
+        catch (JsonException) { reference = null; }
+        if (reference is null) return ComfyResults.Error("original_ref must be a JSON object {filename, subfolder, type}.");
+
+        var original = files.FindExisting(ComfyJson.String(reference, "filename"), ComfyJson.String(reference, "subfolder"),
+            ComfyJson.String(reference, "type") ?? "output");
+        switch (original.Result)
+        {
+            case ComfyFiles.Lookup.Invalid: return ComfyResults.Error("Invalid original_ref.");
+            case ComfyFiles.Lookup.NotFound: return ComfyResults.Error("The original image does not exist.", StatusCodes.Status404NotFound);
+        }
+
+        var originalBytes = File.ReadAllBytes(original.Path);
+        var maskBytes = File.ReadAllBytes(stagedMask);
+        if (!PngCodec.IsPng(originalBytes))
+            return ComfyResults.Error("Masks can only be applied to PNG originals.", StatusCodes.Status415UnsupportedMediaType);
+        if (!PngCodec.IsPng(maskBytes)) return ComfyResults.Error("The mask must be a PNG image.", StatusCodes.Status415UnsupportedMediaType);
+
+        RgbaImage image, mask;
+        try
+        {
+            image = PngCodec.Decode(originalBytes);
+            mask = PngCodec.Decode(maskBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            return ComfyResults.Error($"Unreadable image: {e.Message}");
+        }
+        if (image.Width != mask.Width || image.Height != mask.Height)
+            return ComfyResults.Error($"The mask is {mask.Width}x{mask.Height} but the original is {image.Width}x{image.Height}.");
+
+        for (var i = 3; i < image.Pixels.Length; i += 4) image.Pixels[i] = mask.Pixels[i];
+        File.WriteAllBytes(stagedMask, PngCodec.Encode(image));
+        return null;
+    }
 }

@@ -66,6 +66,17 @@ public sealed class ComfyTestNodes : IDisposable
             })
             .Build();
 
+        // An output node with a large ui (every executed message is one that cannot be dropped), to flood a client.
+        yield return new NodeBuilder("BigUi").Category("test").OutputNode()
+            .Required(InputSpec.Link("value", IoTypes.Int))
+            .Required(InputSpec.Int("bytes", 1024, 1, 16 * 1024 * 1024))
+            .Required(InputSpec.Int("tag", 0))
+            .Execute((_, i) => Count(NodeOutput.WithUi(new Dictionary<string, object?>
+            {
+                ["text"] = new List<object?> { new string('x', (int)i.Get<long>("bytes")) },
+            })))
+            .Build();
+
         yield return new NodeBuilder("Blocker").Category("test")
             .Required(InputSpec.Link("value", IoTypes.Int))
             .Optional(InputSpec.Int("tag", 0))

@@ -48,7 +48,7 @@ public sealed class ComfyFiles(DataFolders folders)
     public static bool TryResolve(string root, string? subfolder, string filename, out string path)
     {
         path = "";
-        if (!IsFileName(filename) || (subfolder ?? "").Any(char.IsControl)) return false;
+        if (!IsFileName(filename) || !IsSafeText(subfolder ?? "")) return false;
         var relative = string.IsNullOrEmpty(subfolder) ? filename : subfolder.TrimEnd('/', '\\') + "/" + filename;
         try { return SafePath.TryResolve(root, relative, out path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return false; }
@@ -59,7 +59,7 @@ public sealed class ComfyFiles(DataFolders folders)
     {
         path = Path.GetFullPath(root);
         if (string.IsNullOrEmpty(subfolder)) return true;
-        if (subfolder.Any(char.IsControl)) return false;
+        if (!IsSafeText(subfolder)) return false;
         try { return SafePath.TryResolve(root, subfolder, out path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return false; }
     }
@@ -67,6 +67,18 @@ public sealed class ComfyFiles(DataFolders folders)
     /// <summary>One path component of at most 255 UTF-8 bytes, not "." or "..", without separators or control characters.</summary>
     public static bool IsFileName(string name) =>
         name.Length > 0 && name is not ("." or "..")
-        && name.IndexOfAny(['/', '\\']) < 0 && !name.Any(char.IsControl)
+        && name.IndexOfAny(['/', '\\']) < 0 && IsSafeText(name)
         && System.Text.Encoding.UTF8.GetByteCount(name) <= 255;
+
+    /// <summary>
+    /// No control characters, and nothing that turns into a path trick when a proxy decodes it once more
+    /// (<c>%2e%2e%2f</c> arriving here literally after a double encoding).
+    /// </summary>
+    private static bool IsSafeText(string text)
+    {
+        if (text.Any(char.IsControl)) return false;
+        if (!text.Contains('%')) return true;
+        var decoded = Uri.UnescapeDataString(text);
+        return decoded == text || (decoded.IndexOfAny(['/', '\\']) < 0 && !decoded.Contains("..") && !decoded.Any(char.IsControl));
+    }
 }

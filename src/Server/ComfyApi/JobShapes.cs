@@ -91,8 +91,8 @@ internal static class JobShapes
         return (count, previewable, preview ?? fallback);
     }
 
-    /// <summary>Sort key in ms: creation time, or execution duration (0 until finished).</summary>
+    /// <summary>Sort key in ticks (finer than the ms clients see, so quick submissions keep their order): creation, or duration (0 until finished).</summary>
     public static long SortKey(JobSnapshot job, bool byDuration) => byDuration
-        ? job.StartedAt is { } s && job.FinishedAt is { } f ? (long)(f - s).TotalMilliseconds : 0
-        : ComfyJson.Milliseconds(job.CreatedAt);
+        ? job.StartedAt is { } s && job.FinishedAt is { } f ? (f - s).Ticks : 0
+        : job.CreatedAt.UtcTicks;
 }

@@ -12,7 +12,7 @@ public sealed class ComfySocketHub(WorkflowEngine engine, ComfyApiOptions option
 {
     private readonly ConcurrentDictionary<string, ComfySocketSession> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _statusGate = new();
-    private int _lastRemaining = -1;
+    private int _lastRemaining; // the queue is empty when the server starts
     private RunningPrompt? _running;
 
     /// <summary>The prompt executing now, its client and the node it is in (for a client that reconnects).</summary>

@@ -43,7 +43,9 @@ public sealed class WebSocketTests
         await owner.NextAsync();
         await other.NextAsync();
 
-        var id = await server.QueueAsync(TestWorkflows.SaveChain(), "owner");
+        var id = await server.QueueAsync(TestWorkflows.Blocking(), "owner"); // blocked: the queue size is 1 for sure
+        Assert.That(await server.Nodes.Entered.WaitAsync(ComfySocket.Hang));
+        server.Nodes.Gate.Set();
         var ownerFrames = await owner.ReadUntilFinishedAsync(id);
 
         // Everything for `other` was queued before the final status broadcast, which comes before owner's finish signal.

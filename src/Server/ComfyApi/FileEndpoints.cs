@@ -28,8 +28,8 @@ internal static class FileEndpoints
     }
 
     /// <summary>
-    /// The file's bytes. <c>preview=</c> and <c>channel=</c> (re-encoding) are accepted and ignored until the image
-    /// codecs are available to the server: the original file is served.
+    /// The file's bytes. <c>channel=rgb</c> (alpha dropped) and <c>channel=a</c> (only the alpha) are applied to PNG
+    /// files; <c>preview=webp|jpeg;q</c> is accepted and ignored (no WebP/JPEG encoder yet): the original is served.
     /// </summary>
     private static IResult View(HttpContext context, ComfyFiles files)
     {
@@ -48,7 +48,31 @@ internal static class FileEndpoints
         var disposition = new ContentDispositionHeaderValue(safe ? "inline" : "attachment");
         disposition.SetHttpFileName(found.FileName);
         headers.ContentDisposition = disposition.ToString();
+        if (query["channel"].ToString() is "rgb" or "a" && Channel(found.Path, query["channel"].ToString()) is { } converted)
+            return Results.File(converted, "image/png");
         return Results.File(found.Path, safe ? contentType : "application/octet-stream", enableRangeProcessing: true);
+    }
+
+    /// <summary>ComfyUI's channel views of a PNG: rgb = opaque colour, a = black with the source alpha. Null when not a readable PNG.</summary>
+    private static byte[]? Channel(string path, string channel)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes(path);
+            if (!PngCodec.IsPng(bytes)) return null;
+            var image = PngCodec.Decode(bytes);
+            var pixels = image.Pixels;
+            for (var i = 0; i < pixels.Length; i += 4)
+            {
+                if (channel == "rgb") pixels[i + 3] = 255;
+                else pixels[i] = pixels[i + 1] = pixels[i + 2] = 0;
+            }
+            return PngCodec.Encode(image with { Text = [] });
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     private static async Task<IResult> UploadImage(HttpRequest request, ComfyUploads uploads)

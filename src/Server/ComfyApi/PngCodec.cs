@@ -14,8 +14,8 @@ internal sealed record RgbaImage(int Width, int Height, byte[] Pixels, IReadOnly
 internal static class PngCodec
 {
     public const int MaxSide = 16384;
-    public const long MaxPixels = 64L * 1024 * 1024;
-    private static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    public const long MaxPixels = 16L * 1024 * 1024; // 4096², bounds the memory one mask request can take
+    internal static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     public static bool IsPng(ReadOnlySpan<byte> data) => data.StartsWith(Signature);
 
@@ -167,7 +167,7 @@ internal static class PngCodec
         return rgba;
     }
 
-    private static void WriteChunk(Stream png, string type, byte[] body)
+    internal static void WriteChunk(Stream png, string type, byte[] body)
     {
         Span<byte> word = stackalloc byte[4];
         BinaryPrimitives.WriteInt32BigEndian(word, body.Length);

@@ -36,6 +36,22 @@ public sealed class ViewTests
         Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
+    [Test]
+    public async Task Channel_views_of_a_png_keep_only_colour_or_only_alpha()
+    {
+        await using var server = await ComfyServer.StartAsync();
+        Write(server.Folders.Output, "rgba.png", TestPng.Create(2, 1, 10, 20, 30, 40));
+
+        using var rgb = await server.Http.GetAsync("/view?filename=rgba.png&channel=rgb");
+        Assert.That(TestPng.Decode(await rgb.Content.ReadAsByteArrayAsync()).Pixels, Is.EqualTo(new byte[] { 10, 20, 30, 255, 10, 20, 30, 255 }));
+        using var alpha = await server.Http.GetAsync("/view?filename=rgba.png&channel=a");
+        Assert.That(TestPng.Decode(await alpha.Content.ReadAsByteArrayAsync()).Pixels, Is.EqualTo(new byte[] { 0, 0, 0, 40, 0, 0, 0, 40 }));
+        Assert.That(alpha.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/png"));
+        using var preview = await server.Http.GetAsync("/view?filename=rgba.png&preview=webp;90");
+        Assert.That(await preview.Content.ReadAsByteArrayAsync(), Is.EqualTo(File.ReadAllBytes(Path.Combine(server.Folders.Output, "rgba.png"))),
+            "no WebP encoder yet: the original");
+    }
+
     [TestCase("evil.svg")]
     [TestCase("evil.html")]
     [TestCase("evil.htm")]

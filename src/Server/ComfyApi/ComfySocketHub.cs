@@ -58,6 +58,9 @@ public sealed class ComfySocketHub(WorkflowEngine engine, ComfyApiOptions option
     internal void Detach(ComfySocketSession session) =>
         _sessions.TryRemove(new KeyValuePair<string, ComfySocketSession>(session.ClientId, session));
 
+    /// <summary>True when a socket with this client id is connected (so messages for it are worth building).</summary>
+    internal bool IsConnected(string? clientId) => clientId is not null && _sessions.ContainsKey(clientId);
+
     internal void SendTo(string? clientId, OutboundFrame frame)
     {
         if (clientId is not null && _sessions.TryGetValue(clientId, out var session)) session.Enqueue(frame);

@@ -17,7 +17,6 @@ internal static class FileEndpoints
         [".mp4"] = "video/mp4", [".webm"] = "video/webm", [".mov"] = "video/quicktime", [".mkv"] = "video/x-matroska",
         [".wav"] = "audio/wav", [".mp3"] = "audio/mpeg", [".flac"] = "audio/flac", [".ogg"] = "audio/ogg", [".opus"] = "audio/opus",
         [".m4a"] = "audio/mp4", [".json"] = "application/json", [".txt"] = "text/plain; charset=utf-8",
-        [".safetensors"] = "application/octet-stream", [".latent"] = "application/octet-stream",
     };
 
     public static void MapFileRoutes(this IEndpointRouteBuilder api)

@@ -84,12 +84,13 @@ internal sealed class JobMessageTranslator(string promptId, string? clientId, bo
             ["parent_node_id"] = null,
             ["real_node_id"] = node,
         };
+        if (!hub.IsConnected(clientId)) return; // keep the state for a client that connects later; skip building the message
         ToClient(ExecutionMessages.ProgressState,
             new JsonObject { ["prompt_id"] = promptId, ["nodes"] = _nodeStates.DeepClone() }, droppable: state == "running");
     }
 
     private void ToClient(string type, JsonObject data, bool droppable = false)
     {
-        if (clientId is not null) hub.SendTo(clientId, TextFrame.Of(type, data, droppable));
+        if (hub.IsConnected(clientId)) hub.SendTo(clientId, TextFrame.Of(type, data, droppable));
     }
 }

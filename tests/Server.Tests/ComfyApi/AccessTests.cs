@@ -62,8 +62,8 @@ public sealed class AccessTests
     {
         await using var server = await StartWithAuth();
 
-        Assert.ThrowsAsync<WebSocketException>(() => ComfySocket.ConnectAsync(server.WebSocketAddress(query: "clientId=a")));
-        Assert.ThrowsAsync<WebSocketException>(() => ComfySocket.ConnectAsync(server.WebSocketAddress(query: "clientId=a&token=wrong-token-0123456789")));
+        await Assert.ThrowsAsync<WebSocketException>(() => ComfySocket.ConnectAsync(server.WebSocketAddress(query: "clientId=a")));
+        await Assert.ThrowsAsync<WebSocketException>(() => ComfySocket.ConnectAsync(server.WebSocketAddress(query: "clientId=a&token=wrong-token-0123456789")));
 
         await using (var byQuery = await ComfySocket.ConnectAsync(server.WebSocketAddress(query: "clientId=a&token=" + Token)))
             Assert.That((await byQuery.NextAsync()).Type, Is.EqualTo("status"));
@@ -92,7 +92,7 @@ public sealed class AccessTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(server.Engine.ListJobs(), Is.Empty);
-        Assert.ThrowsAsync<WebSocketException>(() => ComfySocket.ConnectAsync(server.WebSocketAddress(),
+        await Assert.ThrowsAsync<WebSocketException>(() => ComfySocket.ConnectAsync(server.WebSocketAddress(),
             o => o.SetRequestHeader("Origin", origin)));
     }
 

@@ -50,15 +50,15 @@ public static class CheckpointLoader
         try
         {
             if (parts.HasFlag(CheckpointParts.Unet))
-                binder.Add(unet = new UnetModel(Require(config.Unet, "unet")), UnetPrefix);
+                binder.Add(unet = new UnetModel(Require(config.Unet, "UNet")), UnetPrefix);
             if (parts.HasFlag(CheckpointParts.Clip))
             {
-                clip = new ClipTextModel(Require(config.Clip, "clip"));
+                clip = new ClipTextModel(Require(config.Clip, "text encoder"));
                 if (OpenClipLayout.IsPresent(shapes)) binder.Add(clip, OpenClipLayout.Map);
                 else binder.Add(clip, ClipLayoutPrefix(shapes));
             }
             if (parts.HasFlag(CheckpointParts.Vae))
-                binder.Add(vae = new AutoencoderKL(Require(config.Vae, "vae")), VaePrefix);
+                binder.Add(vae = new AutoencoderKL(Require(config.Vae, "VAE")), VaePrefix);
             binder.Load(dtype, device);
         }
         catch
@@ -142,5 +142,6 @@ public static class CheckpointLoader
         shapes.ContainsKey(ClipPrefix + "embeddings.token_embedding.weight") ? ClipPrefix : ClipPrefixOld;
 
     private static T Require<T>(T? part, string name) where T : class =>
-        part ?? throw new CheckpointLoadException($"the checkpoint's configuration has no '{name}' section");
+        part ?? throw new CheckpointLoadException(
+            $"the checkpoint has no {name} (no '{name}' configuration and no such weights); load the other parts with CheckpointParts");
 }

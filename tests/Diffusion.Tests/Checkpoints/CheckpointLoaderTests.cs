@@ -126,6 +126,18 @@ public sealed class CheckpointLoaderTests
     }
 
     [Test]
+    public void ACheckpointWithoutTextEncoderLoadsItsOtherParts()
+    {
+        string path = RewriteFixture("noclip.safetensors", t => t.RemoveAll(p => p.Key.StartsWith("cond_stage_model.", StringComparison.Ordinal)),
+            keepMetadata: false);
+        var e = Assert.Throws<CheckpointLoadException>(() => CheckpointLoader.Load(path))!;
+        Assert.That(e.Message, Does.Contain("no text encoder"));
+        using var ckpt = CheckpointLoader.Load(path, parts: CheckpointParts.Unet | CheckpointParts.Vae);
+        Assert.That(ckpt.Config.Clip, Is.Null);
+        Assert.That(ckpt.Unet, Is.Not.Null);
+    }
+
+    [Test]
     public void AGeneratedVaeFileLoads()
     {
         string path = Path.Combine(_dir, "tiny_vae.safetensors");

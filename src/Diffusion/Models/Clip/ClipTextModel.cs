@@ -54,6 +54,8 @@ public sealed class ClipTextModel : Module
         if (keep < 0 || keep >= layers)
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the text encoder has {layers} layers");
         long b = tokenEmbeddings.Size(0), n = tokenEmbeddings.Size(1);
+        if (n > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"{n} tokens exceed the {Config.MaxPositionEmbeddings} positions; encode longer prompts in chunks");
         if (pooledPositions.Count != b) throw new ArgumentException($"{pooledPositions.Count} pooled positions for a batch of {b}");
 
         using var scope = Torch.NewScope();

@@ -28,6 +28,13 @@ public static class BetaDistribution
         if (double.IsNaN(p) || p < 0 || p > 1) return double.NaN;
         if (p == 0) return 0;
         if (p == 1) return 1;
+        // A symmetric distribution has its median exactly at 1/2 (the beta scheduler rounds 0.5 · 999 half to even,
+        // so this matters), and its upper quantiles mirror the lower ones.
+        if (a == b)
+        {
+            if (p == 0.5) return 0.5;
+            if (p > 0.5) return 1 - Ppf(1 - p, a, b);
+        }
         // The CDF is continuous and strictly increasing on [0, 1]: bisect until the bracket stops shrinking. About 60
         // halvings reach the resolution of a double; each costs one continued-fraction evaluation.
         double lo = 0, hi = 1;

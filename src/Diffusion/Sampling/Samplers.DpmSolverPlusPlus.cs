@@ -172,7 +172,7 @@ public static partial class Samplers
                 double noiseScale = next * Math.Sqrt(-Expm1(-2 * step * Eta));
                 x.Set(stepped.Add(noise.Sample(sigma, next), noiseScale));
             }
-            history.Push(denoised);
+            history.Push(denoised.Alias()); // its own handle: x may carry denoised itself
             h2 = h1;
             h1 = h;
         }

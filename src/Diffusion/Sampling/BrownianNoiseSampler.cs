@@ -22,14 +22,15 @@ public sealed class BrownianNoiseSampler : INoiseSampler
 
     public BrownianNoiseSampler(Tensor like, double sigmaMin, double sigmaMax, ulong seed)
     {
-        if (!(sigmaMin < sigmaMax)) throw new ArgumentException($"needs σ_min < σ_max, got {sigmaMin} and {sigmaMax}");
+        if (!double.IsFinite(sigmaMin) || !double.IsFinite(sigmaMax) || sigmaMin > sigmaMax)
+            throw new ArgumentException($"needs finite σ_min ≤ σ_max, got {sigmaMin} and {sigmaMax}");
         _generator = new Generator(unchecked(seed + 1));
         _shape = like.Shape;
         _dtype = like.DType == DType.Float64 ? DType.Float64 : DType.Float32;
         _outputDType = like.DType;
         _device = like.Device;
         _path.Add(sigmaMin, Torch.Zeros(_shape, _dtype).DetachFromScope());
-        _path.Add(sigmaMax, Draw(Math.Sqrt(sigmaMax - sigmaMin)).DetachFromScope());
+        if (sigmaMax > sigmaMin) _path.Add(sigmaMax, Draw(Math.Sqrt(sigmaMax - sigmaMin)).DetachFromScope());
     }
 
     /// <summary>Time points currently held (for tests).</summary>

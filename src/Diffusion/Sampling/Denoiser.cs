@@ -53,6 +53,6 @@ public sealed class SamplerContext
             if (sigmas[i] > 0) min = Math.Min(min, sigmas[i]);
             max = Math.Max(max, sigmas[i]);
         }
-        return new BrownianNoiseSampler(x, min, max, Seed);
+        return new BrownianNoiseSampler(x, double.IsFinite(min) ? min : max, max, Seed);
     }
 }

@@ -33,7 +33,7 @@ public static class ModelSamplingExtensions
     public static Tensor Timestep(this IModelSampling ms, Tensor sigma)
     {
         using var scope = Torch.NewScope();
-        double[] s = sigma.Flatten().To(DType.Float64).ToArray<double>();
+        double[] s = sigma.Flatten().To(Device.Cpu, DType.Float64).ToArray<double>();
         double[] t = s.Select(ms.Timestep).ToArray();
         return Torch.FromArray<double>(t, [t.Length]).To(sigma.Device, DType.Float32).MoveToOuterScope();
     }

@@ -48,9 +48,10 @@ public static class KSampler
         Tensor noise = settings.AddNoise
             ? Noise.Prepare(latent.Shape, settings.Seed, batchIndex)
             : Noise.Disabled(latent.Shape);
-        using SamplingResult result = GuidedSampling.Sample(guider, modelSampling, latentFormat, sampler, sigmas, noise, latent,
+        SamplingResult result = GuidedSampling.Sample(guider, modelSampling, latentFormat, sampler, sigmas, noise, latent,
             settings.Seed, noiseMask, callback);
-        return result.Samples.Clone().MoveToOuterScope();
+        result.Denoised.Dispose();
+        return result.Samples.MoveToOuterScope();
     }
 
     /// <summary>

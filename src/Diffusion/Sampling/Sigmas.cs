@@ -58,7 +58,7 @@ public sealed class Sigmas
     public static Sigmas FromTensor(Tensor t)
     {
         using var scope = Torch.NewScope();
-        return new Sigmas(t.Flatten().To(DType.Float32).ToArray<float>());
+        return new Sigmas(t.Flatten().To(Device.Cpu, DType.Float32).ToArray<float>());
     }
 
     public override string ToString() => $"Sigmas[{string.Join(", ", _values.Select(v => v.ToString("G7")))}]";

@@ -19,7 +19,7 @@ internal sealed class ToyConditionedModel : IConditionedDenoiser<double>
     public Tensor[] Denoise(Tensor x, Tensor sigma, IReadOnlyList<double> conditionings)
     {
         Assert.That(sigma.Shape, Is.EqualTo(new[] { x.Size(0) }));
-        double s = sigma.To(DType.Float64).ToArray<double>()[0];
+        double s = sigma.To(Device.Cpu, DType.Float64).ToArray<double>()[0];
         Calls.Add((s, conditionings.ToArray(), x.Size(0)));
         if (KeepInputs) Inputs.Add(x.Clone().DetachFromScope());
         return conditionings.Select(mu => (x + mu * s * s) / (1 + s * s)).ToArray();

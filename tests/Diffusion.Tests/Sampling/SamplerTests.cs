@@ -129,6 +129,19 @@ public sealed class SamplerTests
     }
 
     [Test]
+    public void OneStepToZeroLandsOnTheDenoisedEstimate([ValueSource(typeof(Samplers), nameof(Samplers.ImplementedNames))] string name)
+    {
+        using var toy = new ToyModel();
+        using var scope = Torch.NewScope();
+        var ctx = new SamplerContext { ModelSampling = Sd15, Seed = 3 };
+        Tensor result = Samplers.Get(name).Function(toy.Denoise, toy.XInit, new Sigmas([5.0, 0.0]), ctx);
+        Tensor denoised = toy.Denoise(toy.XInit, 5.0);
+        // UniPC stops at σ = 0.001 instead of 0 (ComfyUI); with one step ComfyUI returns its input, we take a 1st-order step.
+        double abs = name.StartsWith("uni_pc", StringComparison.Ordinal) ? 0.01 : 1e-9;
+        Close.Assert(result, denoised, 1e-9, abs, name);
+    }
+
+    [Test]
     public void AncestralStepSplitsTheVariance()
     {
         var (down, up) = Samplers.AncestralStep(2.0, 1.0);

@@ -543,6 +543,60 @@ for name, fn in RUNS.items():
     put(f"toy.out.{name}", fn(X_INIT.clone()), torch.float64)
 
 # ---------------------------------------------------------------------------------------------------------------
+# Whole KSampler runs in float32, as ComfyUI does them: noise from torch.manual_seed(seed), max-denoise noise scaling,
+# CFG over a toy conditioned model (x0 ~ N(mu_cond, 1): D = (x + mu sigma^2) / (1 + sigma^2)), the inpainting wrapper,
+# SD1 latent scaling 0.18215 (skipped in for an all-zero latent), ancestral noise from a seed + 1 CPU generator.
+def cfg_model(pos, neg, cfg):
+    def d(x, s):
+        c = (x + pos * s * s) / (1 + s * s)
+        if cfg == 1.0:
+            return c
+        u = (x + neg * s * s) / (1 + s * s)
+        return u + (c - u) * cfg
+    return d
+
+
+def pipeline(latent, seed, sigmas, sampler, model, mask=None, scale=0.18215):
+    torch.manual_seed(seed)
+    noise = torch.randn(latent.shape)
+    lat = latent * scale if bool((latent != 0).any()) else latent
+    s0 = sigmas[0]
+    max_denoise = math.isclose(SIGMA_MAX, s0, rel_tol=1e-5) or s0 > SIGMA_MAX
+    x = lat + noise * (math.sqrt(1 + s0 * s0) if max_denoise else s0)
+    den = model
+    if mask is not None:
+        m = torch.nn.functional.interpolate(mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1]), size=latent.shape[2:],
+                                            mode="bilinear").repeat(1, latent.shape[1], 1, 1)
+        den = lambda xx, s: model(xx * m + (lat + noise * s) * (1 - m), s) * m + lat * (1 - m)
+    gen = torch.Generator().manual_seed(seed + 1)
+    old = None
+    for i in range(len(sigmas) - 1):
+        s, n = sigmas[i], sigmas[i + 1]
+        d = den(x, s)
+        if sampler == "euler_ancestral":
+            down, up = anc(s, n)
+            x = d if down == 0 else x + (x - d) / s * (down - s) + torch.randn(x.shape, generator=gen) * up
+        elif sampler == "dpmpp_2m":
+            h = math.log(s) - (math.log(n) if n > 0 else -math.inf)
+            t = d
+            if old is not None and n > 0:
+                r = (math.log(sigmas[i - 1]) - math.log(s)) / h
+                t = (1 + 1 / (2 * r)) * d - old / (2 * r)
+            x = (n / s) * x + (1 - math.exp(-h)) * t
+            old = d
+    return x / scale
+
+
+txt_sigmas = [float(v) for v in torch.tensor(sched_karras(10), dtype=torch.float32)]
+put("pipeline.txt2img", pipeline(torch.zeros(1, 4, 8, 8), 42, txt_sigmas, "euler_ancestral", cfg_model(0.5, -0.5, 5.0)))
+torch.manual_seed(555)
+img_latent = torch.randn(1, 4, 8, 8) * 3
+img_mask = torch.cat([torch.ones(1, 64, 32), torch.zeros(1, 64, 32)], dim=2)
+img_sigmas = [float(v) for v in torch.tensor(ksampler_sigmas("normal", "dpmpp_2m", 10, 0.6), dtype=torch.float32)]
+put("pipeline.inpaint.latent", img_latent)
+put("pipeline.inpaint", pipeline(img_latent, 8, img_sigmas, "dpmpp_2m", cfg_model(1.0, 0.0, 3.0), img_mask))
+
+# ---------------------------------------------------------------------------------------------------------------
 # Initial noise: torch.manual_seed(seed); torch.randn(shape)
 for seed, shape in [(0, (3,)), (0, (16,)), (42, (1, 4, 64, 64)), (2 ** 32 + 5, (2, 4, 8, 8))]:
     torch.manual_seed(seed)

@@ -164,3 +164,31 @@ public sealed class KSamplerTests
         Assert.That(Tensor.LiveCount, Is.EqualTo(before + 1));
     }
 }
+
+/// <summary>Whole KSampler runs against the fixture's independent float32 Python pipeline (ComfyUI semantics).</summary>
+public sealed class KSamplerPipelineTests
+{
+    private static readonly DiscreteModelSampling Sd15 = DiscreteModelSampling.Eps();
+
+    [Test]
+    public void TextToImageWithAncestralNoiseMatchesThePythonPipeline()
+    {
+        using var scope = Torch.NewScope();
+        var guider = new CfgGuider<double>(new ToyConditionedModel(), 0.5, -0.5, 5.0);
+        var settings = new KSamplerSettings { Seed = 42, Steps = 10, SamplerName = "euler_ancestral", SchedulerName = "karras" };
+        Tensor result = KSampler.Sample(guider, Sd15, LatentFormat.SD15, Torch.Zeros([1, 4, 8, 8]), settings);
+        Close.Assert(result, SamplingFixture.Tensor("pipeline.txt2img"), 1e-5, 2e-5);
+    }
+
+    [Test]
+    public void InpaintingImageToImageMatchesThePythonPipeline()
+    {
+        using var scope = Torch.NewScope();
+        Tensor latent = SamplingFixture.Tensor("pipeline.inpaint.latent");
+        Tensor mask = Torch.Cat([Torch.Ones([1, 64, 32]), Torch.Zeros([1, 64, 32])], 2);
+        var guider = new CfgGuider<double>(new ToyConditionedModel(), 1.0, 0.0, 3.0);
+        var settings = new KSamplerSettings { Seed = 8, Steps = 10, SamplerName = "dpmpp_2m", SchedulerName = "normal", Denoise = 0.6 };
+        Tensor result = KSampler.Sample(guider, Sd15, LatentFormat.SD15, latent, settings, noiseMask: mask);
+        Close.Assert(result, SamplingFixture.Tensor("pipeline.inpaint"), 1e-5, 2e-5);
+    }
+}

@@ -13,6 +13,9 @@ internal static class ConditioningNodes
 {
     private const long MaxResolution = 16384;
 
+    // Declared before the definitions: static initialisers run in text order.
+    private static readonly DynamicInputRule DynamicConditioning = new("conditioning", IoTypes.Conditioning);
+
     public static IEnumerable<NodeDefinition> Definitions() =>
         [ConditioningCombine, ConditioningConcat, ConditioningZeroOut, ConditioningSetArea, ImpactConcatConditionings];
 
@@ -59,11 +62,11 @@ internal static class ConditioningNodes
     private static NodeDefinition ImpactConcatConditionings { get; } = new NodeBuilder("ImpactConcatConditionings")
         .DisplayName("Concat Conditionings").Category("ImpactPack/Util").PythonModule("custom_nodes.ComfyUI-Impact-Pack")
         .Required(InputSpec.Link("conditioning1", IoTypes.Conditioning))
-        .DynamicInputs("conditioning", IoTypes.Conditioning)
+        .DynamicInputs(DynamicConditioning.Prefix, DynamicConditioning.Type)
         .Output(IoTypes.Conditioning)
         .ExecuteTensors((_, i) => NodeOutput.Of(ConcatAll(
-            [i.Value<ConditioningValue>("conditioning1"), .. i.Dynamic.Select(d => d.Value as ConditioningValue
-                ?? throw new InvalidOperationException($"input '{d.Key}' is not a CONDITIONING"))])))
+            [i.Value<ConditioningValue>("conditioning1"), .. i.All.Where(d => d.Key != "conditioning1" && DynamicConditioning.Matches(d.Key))
+                .Select(d => d.Value as ConditioningValue ?? throw new InvalidOperationException($"input '{d.Key}' is not a CONDITIONING"))])))
         .Build();
 
     /// <summary>ComfyUI: <c>conditioning_1 + conditioning_2</c>.</summary>

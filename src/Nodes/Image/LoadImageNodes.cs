@@ -14,8 +14,8 @@ internal static class LoadImageNodes
         .DisplayName("Load Image").Category("image")
         .Required(ImageInput(folders))
         .Output(IoTypes.Image).Output(IoTypes.Mask)
-        .Validate(l => ImageFiles.Validate(folders.Data, l.Get<string>("image")), "image")
-        .Fingerprint(l => ImageFiles.Fingerprint(folders.Data, l.Get<string>("image")))
+        .Validate(l => Name(l) is { } name ? ImageFiles.Validate(folders.Data, name) : null, "image")
+        .Fingerprint(l => Name(l) is { } name ? ImageFiles.Fingerprint(folders.Data, name) : null)
         .ExecuteTensors((_, i) =>
         {
             var (image, mask) = ImageTensors.ToImageAndMask(Read(folders, i.Get<string>("image")));
@@ -28,8 +28,8 @@ internal static class LoadImageNodes
         .Required(ImageInput(folders))
         .Required(InputSpec.Combo("channel", ["alpha", "red", "green", "blue"]))
         .Output(IoTypes.Mask)
-        .Validate(l => ImageFiles.Validate(folders.Data, l.Get<string>("image")), "image")
-        .Fingerprint(l => ImageFiles.Fingerprint(folders.Data, l.Get<string>("image")) + ":" + l.GetOrDefault("channel", ""))
+        .Validate(l => Name(l) is { } name ? ImageFiles.Validate(folders.Data, name) : null, "image")
+        .Fingerprint(l => Name(l) is { } name ? ImageFiles.Fingerprint(folders.Data, name) : null)
         .ExecuteTensors((_, i) =>
         {
             DecodedImage decoded = Read(folders, i.Get<string>("image"));
@@ -41,6 +41,9 @@ internal static class LoadImageNodes
             return NodeOutput.Of(mask);
         })
         .Build();
+
+    // Hooks see literals only: a linked name is checked when the node runs.
+    private static string? Name(LiteralInputs literals) => literals.TryGetValue("image", out object? v) ? v as string : null;
 
     private static InputSpec ImageInput(NodeFolders folders) =>
         InputSpec.Combo("image", () => ImageFiles.List(folders.Data)) with { ImageUpload = true };

@@ -1,6 +1,7 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.Diffusion.Text;
+using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Models;
 
@@ -90,6 +91,8 @@ public sealed class ModelCache : IDisposable
             _tokenizers.Clear();
         }
         foreach (Entry e in dropped) e.Release();
+        // Hand the freed blocks back to the driver, so device memory drops too (ComfyUI soft_empty_cache).
+        if (Options.Device.IsCuda) Cuda.EmptyCache();
     }
 
     public void Dispose() => Free();

@@ -109,6 +109,20 @@ public sealed class WorkflowEngineTests
     }
 
     [Test]
+    public async Task Without_an_output_cache_each_job_ends_with_only_the_loaded_weights_alive()
+    {
+        await using var h = EngineHarness.Create(new EngineOptions { CacheSize = 0 });
+        await h.RunAsync(h.Workflow("txt2img_sd15.json", ["3.steps=2", "5.width=64", "5.height=64"]));
+        long afterFirst = Tensor.LiveCount;
+        for (int seed = 1; seed <= 3; seed++)
+        {
+            var (_, job) = await h.RunAsync(h.Workflow("txt2img_sd15.json", ["3.steps=2", "5.width=64", "5.height=64", $"3.seed={seed}"]));
+            Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
+            Assert.That(Tensor.LiveCount, Is.EqualTo(afterFirst), $"job {seed}");
+        }
+    }
+
+    [Test]
     public async Task Cancelling_during_sampling_stops_at_a_step_and_leaks_nothing()
     {
         GC.Collect();

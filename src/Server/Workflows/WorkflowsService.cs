@@ -47,19 +47,25 @@ public sealed partial class WorkflowsService(
     {
         var submitted = await SubmitJobAsync(request.Submit ?? new SubmitRequest(), "submit.", context.CancellationToken);
         var jobId = submitted.JobId!;
-        // Fires on client cancel, disconnect and deadline alike; runs before the stream below sees it.
-        using var cancelWithCall = request.ContinueOnDisconnect
-            ? default
-            : context.CancellationToken.Register(() => engine.Cancel(jobId));
+        var streamed = false;
         try
         {
             await StreamAsync(jobId, 1, request.InlineOutputs, responses, context.CancellationToken);
+            streamed = true;
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        finally
         {
-            LogRunEnded(logger, jobId, request.ContinueOnDisconnect ? "keeps running" : "is cancelled");
-            throw;
+            // Client cancel, disconnect or deadline (or a failed write): the call ended before the job did.
+            // Not a token registration: the handler's own continuation can run inside the token's Cancel and
+            // would dispose a registration before its turn came.
+            if (!streamed) EndedEarly(jobId, request.ContinueOnDisconnect);
         }
+    }
+
+    private void EndedEarly(string jobId, bool continueOnDisconnect)
+    {
+        if (!continueOnDisconnect) engine.Cancel(jobId);
+        LogRunEnded(logger, jobId, continueOnDisconnect ? "keeps running" : "is cancelled");
     }
 
     private Task WatchAsync(WatchRequest request, IServerStreamWriter<JobEvent> responses, CallContext context)

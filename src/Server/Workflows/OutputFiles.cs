@@ -37,22 +37,24 @@ public sealed class OutputFiles(DataFolders folders, GrpcServerOptions grpcOptio
         foreach (var file in result.Files)
         {
             var path = Locate(file);
-            var length = path is null ? -1 : new FileInfo(path).Length;
-            if (path is null || length < 0)
-                file.ContentOmitted = Unavailable;
-            else if (length > budget)
-                file.ContentOmitted = TooLarge;
-            else
+            if (path is null)
             {
-                try
+                file.ContentOmitted = Unavailable;
+                continue;
+            }
+            try
+            {
+                if (new FileInfo(path).Length > budget)
                 {
-                    file.Content = ByteString.CopyFrom(await File.ReadAllBytesAsync(path, cancellationToken));
-                    budget -= file.Content.Length + 16;
+                    file.ContentOmitted = TooLarge;
+                    continue;
                 }
-                catch (IOException)
-                {
-                    file.ContentOmitted = Unavailable;
-                }
+                file.Content = ByteString.CopyFrom(await File.ReadAllBytesAsync(path, cancellationToken));
+                budget -= file.Content.Length + 16;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                file.ContentOmitted = Unavailable;
             }
         }
         return result;

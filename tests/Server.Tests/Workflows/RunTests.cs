@@ -76,6 +76,32 @@ public sealed class RunTests : WorkflowsFixture
     }
 
     [Test]
+    public async Task An_output_file_that_is_gone_is_named_but_not_sent()
+    {
+        var (events, _) = await Workflows.StreamAsync("Run", Run(TestWorkflows.Pipeline(12)));
+        var jobId = events[0].JobId;
+        File.Delete(Path.Combine(Server.OutputDir, events[^1].Succeeded.Files.Single().Filename));
+
+        var (watched, result) = await Workflows.StreamAsync("Watch", new WatchRequest { JobId = jobId, InlineOutputs = true });
+
+        Assert.That(result.Status, Is.EqualTo(StatusCode.OK), result.StatusMessage);
+        var file = watched[^1].Succeeded.Files.Single();
+        Assert.That((file.Content.Length, file.ContentOmitted), Is.EqualTo((0, "unavailable")));
+    }
+
+    [Test]
+    public async Task An_output_file_too_large_for_the_message_limit_is_named_but_not_sent()
+    {
+        await using var small = await WorkflowServer.StartAsync(configure: o => o with { Grpc = o.Grpc with { MaxSendMessageBytes = 64 * 1024 } });
+
+        var (events, result) = await new WorkflowsClient(small.Client).StreamAsync("Run", Run(TestWorkflows.Pipeline(13), inline: true));
+
+        Assert.That(result.Status, Is.EqualTo(StatusCode.OK), result.StatusMessage);
+        var file = events[^1].Succeeded.Files.Single();
+        Assert.That((file.Content.Length, file.ContentOmitted), Is.EqualTo((0, "too_large")));
+    }
+
+    [Test]
     public async Task A_failing_node_ends_the_stream_with_a_failed_event_without_server_paths()
     {
         var (events, result) = await Workflows.StreamAsync("Run", Run(TestWorkflows.Failing("cannot read /srv/private/models/x.safetensors")));

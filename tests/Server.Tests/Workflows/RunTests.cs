@@ -159,6 +159,24 @@ public sealed class RunTests : WorkflowsFixture
     }
 
     [Test]
+    public async Task A_deadline_while_the_job_is_still_queued_removes_it_from_the_queue()
+    {
+        var gate = Key();
+        var running = await Workflows.SubmitAsync(TestWorkflows.Pipeline(5, gate: gate));
+        await Server.Gates.Entered(gate).WaitAsync(Hang);
+
+        var (events, result) = await Workflows.StreamAsync("Run", Run(TestWorkflows.Pipeline(6)), new CallOptions { Timeout = "2S" });
+
+        Assert.That(result.Status, Is.EqualTo(StatusCode.DeadlineExceeded));
+        Assert.That(events.Select(e => e.EventCase), Is.EqualTo(new[] { Case.Queued }));
+        Assert.That(await Server.FinishedAsync(events[0].JobId), Is.EqualTo(JobStatus.Cancelled));
+        var job = await Workflows.GetJobAsync(events[0].JobId);
+        Assert.That((job.StartedAt, job.CancelledAtNode), Is.EqualTo(((Timestamp?)null, "")), "it never ran");
+        Server.Gates.Release(gate);
+        Assert.That(await Server.FinishedAsync(running.JobId), Is.EqualTo(JobStatus.Succeeded));
+    }
+
+    [Test]
     public async Task A_retried_Run_with_the_same_client_request_id_attaches_to_the_first_job()
     {
         var gate = Key();

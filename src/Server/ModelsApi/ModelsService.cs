@@ -1,5 +1,6 @@
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Models;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using Google.Protobuf.WellKnownTypes;
@@ -8,7 +9,7 @@ using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 namespace CharacterGen.Server.ModelsApi;
 
 /// <summary>charactergen.v1.Models: the models tree as the API sees it, and ComfyUI's /free.</summary>
-public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine) : IGrpcService
+public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, ModelCache models) : IGrpcService
 {
     public void Register(GrpcServiceRegistry registry)
     {
@@ -36,6 +37,8 @@ public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine) :
     {
         var before = engine.CachedEntryCount;
         await engine.FreeAsync(context.CancellationToken);
+        // Loaded weights go too, once no cached value still leases them (the output cache was just cleared).
+        models.Free();
         return new FreeModelsResponse { ReleasedCacheEntries = Math.Max(0, before - engine.CachedEntryCount) };
     }
 

@@ -1,3 +1,6 @@
+using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Nodes.Models;
+using Microsoft.Extensions.DependencyInjection;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
@@ -91,5 +94,27 @@ public sealed class ModelsServiceTests
         Assert.That(cached, Is.GreaterThan(0));
         Assert.That(result.Single(FreeModelsResponse.Parser).ReleasedCacheEntries, Is.EqualTo(cached));
         Assert.That(_server.Engine.CachedEntryCount, Is.Zero);
+    }
+
+    [Test]
+    public async Task Free_unloads_loaded_checkpoints()
+    {
+        var cache = _server.Services.GetRequiredService<ModelCache>();
+        string path = Path.Combine(Path.GetTempPath(), $"cg-free-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            TestCheckpoints.WriteSd15(path, seed: 3);
+            using (cache.Checkpoint(path)) { }
+            Assert.That(cache.Loaded, Has.Count.EqualTo(1), "the checkpoint stays resident after its lease ends");
+
+            var result = await _server.Client.UnaryAsync(Free, new FreeModelsRequest { UnloadModels = true });
+
+            Assert.That(result.Status, Is.EqualTo(StatusCode.OK), result.StatusMessage);
+            Assert.That(cache.Loaded, Is.Empty);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -1,14 +1,34 @@
 using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.Nodes.Conditioning;
+using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Image;
+using CharacterGen.Nodes.Latent;
+using CharacterGen.Nodes.Loaders;
+using CharacterGen.Nodes.Runtime;
+using CharacterGen.Nodes.Sampling;
 
 namespace CharacterGen.Nodes;
 
 /// <summary>
 /// The production node catalogue: every node class CharacterGen ships, composed from the node groups in this project.
-/// The server, the `run` CLI and the ComfyUI API all take their nodes from here.
+/// The server, the `run` CLI and the ComfyUI API all take their nodes from here. Nodes that list or touch files use
+/// the folders given here; nodes that load weights need a <see cref="Models.ModelCache"/> among the engine's services.
 /// </summary>
 public static class BuiltinNodes
 {
-    public static NodeCatalog Catalog() => new(Definitions());
+    public static NodeCatalog Catalog(ModelFolders models, DataFolders data) => new(Definitions(new NodeFolders(models, data)));
 
-    public static IEnumerable<NodeDefinition> Definitions() => [];
+    public static IEnumerable<NodeDefinition> Definitions(NodeFolders folders) =>
+    [
+        .. LoaderNodes.Definitions(folders),
+        .. TextEncodeNodes.Definitions(),
+        .. ConditioningNodes.Definitions(),
+        .. LatentNodes.Definitions(),
+        .. VaeNodes.Definitions(),
+        .. KSamplerNodes.Definitions(),
+        .. CustomSamplerNodes.Definitions(),
+        .. LoadImageNodes.Definitions(folders),
+        .. ImageScaleNodes.Definitions(),
+        .. SaveImageNodes.Definitions(folders),
+    ];
 }

@@ -14,6 +14,15 @@ public sealed class DataFolders
         Temp = Path.Combine(Root, "temp");
     }
 
+    /// <summary>Explicit folders (the `run` CLI's --input and --out); <see cref="Root"/> is the output's parent.</summary>
+    public DataFolders(string input, string output, string temp)
+    {
+        Input = Path.GetFullPath(input);
+        Output = Path.GetFullPath(output);
+        Temp = Path.GetFullPath(temp);
+        Root = Path.GetDirectoryName(Output) ?? Output;
+    }
+
     public string Root { get; }
     public string Input { get; }
     public string Output { get; }

@@ -8,11 +8,23 @@ using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.GraphRuntime.Validation;
 using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.Nodes;
+using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.Runtime;
 
 namespace CharacterGen.Server.Cli;
 
 /// <summary>Folders a `run` was given; registered as a service so that nodes can find models and write outputs.</summary>
-public sealed record RunEnvironment(string? ModelsDirectory, string OutputDirectory);
+public sealed record RunEnvironment(string? ModelsDirectory, string OutputDirectory, string? InputDirectory = null)
+{
+    /// <summary>The models tree (default ./models).</summary>
+    public ModelFolders ModelFolders() => new(ModelsDirectory ?? Path.GetFullPath("models"));
+
+    /// <summary>input/ (default ./input), output/ as given, temp/ in the system's temporary folder.</summary>
+    public DataFolders DataFolders() => new(InputDirectory ?? Path.GetFullPath("input"), OutputDirectory,
+        Path.Combine(Path.GetTempPath(), "charactergen-temp"));
+}
 
 /// <summary>
 /// `charactergen run WORKFLOW.json [--set NODE_ID.INPUT=VALUE]... [--models DIR] [--out DIR]`: validates
@@ -26,7 +38,8 @@ public static class RunCommand
     public const int InvalidWorkflow = 2;
 
     /// <summary>The production node catalogue; the node layer extends this composition.</summary>
-    public static NodeCatalog DefaultCatalog(RunEnvironment environment) => CharacterGen.Nodes.BuiltinNodes.Catalog();
+    public static NodeCatalog DefaultCatalog(RunEnvironment environment) =>
+        BuiltinNodes.Catalog(environment.ModelFolders(), environment.DataFolders());
 
     public static Command Create(Func<RunEnvironment, NodeCatalog> catalogFactory, TextWriter? stdout = null, TextWriter? stderr = null)
     {
@@ -38,17 +51,20 @@ public static class RunCommand
         };
         var models = new Option<DirectoryInfo?>("--models") { Description = "A ComfyUI-style models folder (checkpoints/, loras/, ...)." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where output files go (default: ./output)." };
+        var input = new Option<DirectoryInfo?>("--input") { Description = "Where LoadImage finds its files (default: ./input)." };
 
         var command = new Command("run", "Validate and run a workflow in-process, with a progress display.");
         command.Arguments.Add(workflow);
         command.Options.Add(set);
         command.Options.Add(models);
         command.Options.Add(output);
+        command.Options.Add(input);
         command.SetAction((parseResult, cancellationToken) =>
         {
             var environment = new RunEnvironment(
                 parseResult.GetValue(models)?.FullName,
-                parseResult.GetValue(output)?.FullName ?? Path.GetFullPath("output"));
+                parseResult.GetValue(output)?.FullName ?? Path.GetFullPath("output"),
+                parseResult.GetValue(input)?.FullName);
             return RunAsync(parseResult.GetValue(workflow)!, parseResult.GetValue(set) ?? [], environment,
                 catalogFactory, stdout ?? Console.Out, stderr ?? Console.Error, cancellationToken);
         });
@@ -65,8 +81,12 @@ public static class RunCommand
         }
 
         var catalog = catalogFactory(environment);
-        var services = new ServiceBag().Add(environment);
-        await using var engine = new WorkflowEngine(catalog, new EngineOptions { CacheSize = 0 }, services);
+        // All tensor work on one thread; the models this run loads are freed when it ends.
+        TorchSetup.ConfigureThreads();
+        using var thread = new TensorExecutionThread();
+        using var models = new ModelCache(ModelCacheOptions.FromEnvironment());
+        var services = new ServiceBag().Add(environment).Add(environment.ModelFolders()).Add(environment.DataFolders()).Add(models);
+        await using var engine = new WorkflowEngine(catalog, new EngineOptions { CacheSize = 0 }, services, thread);
 
         ApiWorkflow prompt;
         try

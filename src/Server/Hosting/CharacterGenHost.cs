@@ -28,6 +28,7 @@ public static class CharacterGenHost
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddCharacterGenGrpc(options.Grpc, options.Auth);
         builder.Services.AddCharacterGenAssets(options.Assets, Path.Combine(options.DataDir, "assets"));
+        builder.Services.AddCharacterGenWorkflowsApi(options);
         builder.Services.AddComfyApi(options.ComfyApi);
         configure?.Invoke(builder);
         builder.Services.AddCharacterGenEngine(options);

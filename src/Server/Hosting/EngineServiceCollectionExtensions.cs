@@ -2,6 +2,10 @@ using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.Runtime;
+using CharacterGen.Nodes.Sampling;
+using CharacterGen.Server.Cli;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CharacterGen.Server.Hosting;
@@ -22,9 +26,18 @@ public static class EngineServiceCollectionExtensions
             return folders;
         });
         // Tests replace the catalogue with their own nodes by registering a NodeCatalog before this runs.
-        services.TryAddSingleton(_ => BuiltinNodes.Catalog());
+        services.TryAddSingleton(provider => BuiltinNodes.Catalog(
+            provider.GetRequiredService<ModelFolders>(), provider.GetRequiredService<DataFolders>()));
+        // One tensor thread runs every job; the model cache keeps weights loaded between jobs (device: CHARACTERGEN_DEVICE).
+        services.TryAddSingleton(_ =>
+        {
+            TorchSetup.ConfigureThreads();
+            return new TensorExecutionThread();
+        });
+        services.TryAddSingleton(_ => new ModelCache(ModelCacheOptions.FromEnvironment()));
+        services.TryAddSingleton(new LatentPreviewOptions());
         services.AddSingleton(provider => new WorkflowEngine(
-            provider.GetRequiredService<NodeCatalog>(), options.Engine, provider));
+            provider.GetRequiredService<NodeCatalog>(), options.Engine, provider, provider.GetRequiredService<TensorExecutionThread>()));
         return services;
     }
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Real-client check of CharacterGen's gRPC server with @grpc/grpc-js and @grpc/proto-loader.
 // Loads the repository's .proto files at run time, then exercises health, reflection, assets,
-// errors, deadlines and gzip against a running server. Prints one PASS/FAIL line per check and
-// exits non-zero if any check failed.
+// errors, deadlines and gzip against a running server. With "--workflows true" (a server with the test
+// node catalogue of tests/Server.Tests/Workflows/Support/TestNodes.cs) it also runs workflows end to
+// end, cancels one, hits a deadline and lists models. Prints one PASS/FAIL line per check and exits
+// non-zero if any check failed.
 //
-// Usage: node client.js --address 127.0.0.1:50051 --protos ../../../protos --test-protos ../../Server.Tests/Grpc/Protos
+// Usage: node client.js --address 127.0.0.1:50051 --protos ../../../protos --test-protos ../../Server.Tests/Grpc/Protos [--workflows true]
 'use strict';
 
 const crypto = require('node:crypto');
+const { workflowChecks } = require('./workflows');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
@@ -49,7 +52,8 @@ function collect(stream) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const definition = protoLoader.loadSync(
-    ['grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto', 'charactergen/v1/assets.proto', 'cgtest/v1/echo.proto'],
+    ['grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto', 'charactergen/v1/assets.proto', 'cgtest/v1/echo.proto',
+      'charactergen/v1/workflows.proto', 'charactergen/v1/models.proto'],
     { includeDirs: [args.protos, args['test-protos']], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true },
   );
   const proto = grpc.loadPackageDefinition(definition);
@@ -159,6 +163,13 @@ async function main() {
     }],
   ];
 
+  const workflowClients = [];
+  if (args.workflows === 'true') {
+    const extra = workflowChecks(proto, args.address, insecure, reflection, args.protos);
+    checks.push(...extra.checks);
+    workflowClients.push(...extra.clients);
+  }
+
   let failed = 0;
   for (const [name, check] of checks) {
     try {
@@ -169,7 +180,7 @@ async function main() {
       console.log(`FAIL ${name}: ${error && error.stack ? error.stack : error}`);
     }
   }
-  for (const client of [health, reflection, assets, echo, gzipEcho, generic]) client.close();
+  for (const client of [health, reflection, assets, echo, gzipEcho, generic, ...workflowClients]) client.close();
   console.log(`DONE failed=${failed}`);
   process.exitCode = failed ? 1 : 0;
 }

@@ -2,19 +2,23 @@
 """Real-client check of CharacterGen's gRPC server with Python grpcio.
 
 Generates stubs from the repository's .proto files into a temp folder, then exercises health,
-reflection, assets, errors, deadlines and gzip against a running server. Prints one PASS/FAIL line
-per check and exits non-zero if any check failed.
+reflection, assets, errors, deadlines and gzip against a running server. With --workflows (a server
+with the test node catalogue of tests/Server.Tests/Workflows/Support/TestNodes.cs) it also runs
+workflows end to end, cancels one, hits a deadline and lists models. Prints one PASS/FAIL line per
+check and exits non-zero if any check failed.
 
-Usage: client.py --address 127.0.0.1:50051 --protos protos --test-protos tests/Server.Tests/Grpc/Protos
+Usage: client.py --address 127.0.0.1:50051 --protos protos --test-protos tests/Server.Tests/Grpc/Protos [--workflows]
 """
 import argparse
 import atexit
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import traceback
+import uuid
 
 import grpc
 
@@ -24,6 +28,8 @@ PROTOS = [
     "google/rpc/status.proto",
     "google/rpc/error_details.proto",
     "charactergen/v1/assets.proto",
+    "charactergen/v1/workflows.proto",
+    "charactergen/v1/models.proto",
 ]
 TEST_PROTOS = ["cgtest/v1/echo.proto"]
 
@@ -67,6 +73,7 @@ def main():
     parser.add_argument("--address", required=True)
     parser.add_argument("--protos", required=True)
     parser.add_argument("--test-protos", required=True)
+    parser.add_argument("--workflows", action="store_true", help="also run the Workflows/Models checks")
     args = parser.parse_args()
 
     stubs = tempfile.mkdtemp(prefix="cg-py-stubs-")
@@ -186,9 +193,117 @@ def main():
     checks.run("deadline_exceeded", deadline_exceeded)
     checks.run("gzip", gzip)
     checks.run("streaming", streaming)
+    if args.workflows:
+        from charactergen.v1 import workflows_pb2, workflows_pb2_grpc, models_pb2, models_pb2_grpc
+        workflow_checks(channel, checks, reflection, reflection_pb2, status_pb2, error_details_pb2,
+                        workflows_pb2, workflows_pb2_grpc, models_pb2, models_pb2_grpc)
     channel.close()
     print(f"DONE failed={checks.failed}", flush=True)
     return 1 if checks.failed else 0
+
+
+def pipeline(value, gate=""):
+    """Const(value) -> Steps(2 steps, optional gate) -> SaveText: the test catalogue's nodes."""
+    return json.dumps({
+        "1": {"class_type": "Const", "inputs": {"value": value}},
+        "2": {"class_type": "Steps", "inputs": {"value": ["1", 0], "steps": 2, "gate": gate}},
+        "3": {"class_type": "SaveText", "inputs": {"value": ["2", 0], "filename_prefix": "python"}},
+    })
+
+
+def workflow_checks(channel, checks, reflection, reflection_pb2, status_pb2, error_details_pb2,
+                    workflows_pb2, workflows_pb2_grpc, models_pb2, models_pb2_grpc):
+    workflows = workflows_pb2_grpc.WorkflowsStub(channel)
+    models = models_pb2_grpc.ModelsStub(channel)
+
+    def run_request(workflow_json, overrides=(), inline=False):
+        spec = workflows_pb2.WorkflowSpec(workflow_json=workflow_json, overrides=list(overrides))
+        return workflows_pb2.RunRequest(submit=workflows_pb2.SubmitRequest(workflow=spec), inline_outputs=inline)
+
+    def reflection_workflows():
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        response = next(reflection.ServerReflectionInfo(iter([request]), timeout=10))
+        names = {service.name for service in response.list_services_response.service}
+        for expected in ("charactergen.v1.Workflows", "charactergen.v1.Models"):
+            expect(expected in names, f"{expected} missing from {sorted(names)}")
+
+    def workflow_run():
+        value = 4242
+        override = workflows_pb2.InputOverride(input="1.value", int_value=value)
+        events = list(workflows.Run(run_request(pipeline(0), [override], inline=True), timeout=30))
+        kinds = [event.WhichOneof("event") for event in events]
+        expect(kinds == ["queued", "started", "nodes_cached",
+                         "node_started", "node_finished",
+                         "node_started", "node_progress", "node_progress", "node_finished",
+                         "node_started", "node_finished", "succeeded"], kinds)
+        expect([event.sequence for event in events] == list(range(1, 13)), [event.sequence for event in events])
+        job_id = events[0].job_id
+        expect(all(event.job_id == job_id for event in events), "events of several jobs")
+        expect([(e.node_started.node_id, e.node_started.class_type) for e in events if e.HasField("node_started")]
+               == [("1", "Const"), ("2", "Steps"), ("3", "SaveText")], "node order")
+        progress = [e.node_progress for e in events if e.HasField("node_progress")]
+        expect([(p.value, p.max) for p in progress] == [(1, 2), (2, 2)], progress)
+        expect(progress[0].preview == b"\x89PNG" and progress[1].preview == b"", "previews")
+        saved = events[10].node_finished
+        expect(saved.node_id == "3" and list(saved.ui["value"]) == [value], saved)
+        succeeded = events[-1].succeeded
+        expect(list(succeeded.outputs["3"]["value"]) == [value], succeeded.outputs)
+        files = list(succeeded.files)
+        expect(len(files) == 1 and files[0].filename == saved.ui["images"][0]["filename"], files)
+        expect(files[0].content == f"value={value}".encode(), files[0].content)
+        return job_id
+
+    def workflow_invalid():
+        broken = json.loads(pipeline(1))
+        broken["2"]["inputs"]["steps"] = 0
+        try:
+            workflows.Submit(workflows_pb2.SubmitRequest(workflow=workflows_pb2.WorkflowSpec(workflow_json=json.dumps(broken))), timeout=10)
+        except grpc.RpcError as error:
+            expect(error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.code())
+            status = status_pb2.Status.FromString(dict(error.trailing_metadata())["grpc-status-details-bin"])
+            bad_request = error_details_pb2.BadRequest()
+            expect(any(d.Unpack(bad_request) for d in status.details), "no BadRequest")
+            fields = {v.field: v.description for v in bad_request.field_violations}
+            expect(fields.get('nodes["2"].inputs.steps', "").startswith("value_smaller_than_min"), fields)
+            return
+        raise AssertionError("invalid workflow accepted")
+
+    def workflow_cancel():
+        stream = workflows.Run(run_request(pipeline(1, gate=f"python-cancel-{uuid.uuid4().hex}")), timeout=30)
+        kinds = []
+        for event in stream:
+            kinds.append(event.WhichOneof("event"))
+            if kinds[-1] == "node_progress":
+                response = workflows.Cancel(workflows_pb2.CancelJobRequest(job_id=event.job_id), timeout=10)
+                expect(response.cancellation_requested, response)
+            last = event
+        expect(kinds[-1] == "cancelled" and last.cancelled.node_id == "2", kinds)
+        job = workflows.GetJob(workflows_pb2.GetJobRequest(job_id=last.job_id), timeout=10).job
+        expect(job.state == workflows_pb2.JOB_STATE_CANCELLED, job.state)
+
+    def workflow_deadline():
+        events = []
+        try:
+            for event in workflows.Run(run_request(pipeline(2, gate=f"python-deadline-{uuid.uuid4().hex}")), timeout=1.0):
+                events.append(event)
+        except grpc.RpcError as error:
+            expect(error.code() == grpc.StatusCode.DEADLINE_EXCEEDED, error.code())
+        else:
+            raise AssertionError("Run outlived its deadline")
+        expect(events, "no event before the deadline")
+        final = list(workflows.Watch(workflows_pb2.WatchRequest(job_id=events[0].job_id), timeout=20))
+        expect(final[-1].WhichOneof("event") == "cancelled", final[-1])
+
+    def models_list():
+        response = models.List(models_pb2.ListModelsRequest(kind="checkpoints"), timeout=10)
+        expect([folder.kind for folder in response.folders] == ["checkpoints"], response)
+
+    checks.run("reflection_workflows", reflection_workflows)
+    checks.run("workflow_run", workflow_run)
+    checks.run("workflow_invalid", workflow_invalid)
+    checks.run("workflow_cancel", workflow_cancel)
+    checks.run("workflow_deadline", workflow_deadline)
+    checks.run("models_list", models_list)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CharacterGen.Diffusion.Models.Unet;
+using CharacterGen.Tensors;
+
+// Seconds per SD1.5 UNet step with CFG (one forward at batch 2), full-size shapes, random weights, float32 on this
+// CPU, at 512×512 pixels (64×64 latent) and 64×64 pixels (8×8 latent); then the same in PyTorch eager via
+// torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64]
+int runs512 = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
+int runs64 = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+Torch.Threads = Environment.ProcessorCount;
+string repo = FindRepoRoot();
+
+using var unet = new UnetModel(UnetConfig.Sd15);
+using (var g = new Generator(0))
+{
+    // Fan-in scaled like the Python side, so activations stay O(1) (no denormals skewing CPU timings).
+    foreach (var (name, p) in unet.NamedParameters())
+    {
+        using var scope = Torch.NewScope();
+        Tensor t = Torch.Randn(p.Shape, g);
+        t = name.EndsWith(".bias", StringComparison.Ordinal) ? t * 0.1
+            : p.Shape.Length == 1 ? t * 0.1 + 1
+            : t / Math.Sqrt(p.Shape.Skip(1).Aggregate(1L, (a, b) => a * b));
+        p.Set(t.MoveToOuterScope());
+    }
+}
+
+var ours = new Dictionary<int, double>();
+using (Autograd.InferenceMode())
+{
+    foreach (var (size, runs) in new[] { (8, runs64), (64, runs512) })
+    {
+        using var scope = Torch.NewScope();
+        using var g = new Generator(1);
+        Tensor x = Torch.Randn([2, 4, size, size], g), t = Torch.Full([2], 500), ctx = Torch.Randn([2, 77, 768], g);
+        using (Torch.NewScope()) unet.Forward(x, t, ctx); // warm-up
+        var sw = new Stopwatch();
+        for (int i = 0; i < runs; i++)
+        {
+            using var step = Torch.NewScope();
+            sw.Start();
+            Tensor y = unet.Forward(x, t, ctx);
+            sw.Stop();
+            if (y.IsFinite().LogicalNot().Sum().Item() != 0) throw new InvalidOperationException("non-finite output");
+        }
+        ours[size] = sw.Elapsed.TotalSeconds / runs;
+    }
+}
+
+var psi = new ProcessStartInfo("/usr/bin/python3",
+    [Path.Combine(AppContext.BaseDirectory, "torch_unet.py"), repo, Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), $"8:{runs64}", $"64:{runs512}"])
+{ RedirectStandardOutput = true };
+using var python = Process.Start(psi)!;
+var theirs = JsonSerializer.Deserialize<Dictionary<string, double>>(python.StandardOutput.ReadToEnd())!;
+python.WaitForExit();
+
+Console.WriteLine($"SD1.5 UNet, CFG batch 2, float32, {Environment.ProcessorCount} threads, libtorch {Torch.LibTorchVersion} ({Torch.CpuCapability})");
+Console.WriteLine("| image | latent | CharacterGen s/step | PyTorch 1.13 eager s/step | ratio (ours / theirs) |");
+Console.WriteLine("|---|---|---|---|---|");
+foreach (var (size, pixels) in new[] { (64, 512), (8, 64) })
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {pixels}×{pixels} | {size}×{size} | {ours[size]:0.000} | {theirs[size.ToString(CultureInfo.InvariantCulture)]:0.000} | {ours[size] / theirs[size.ToString(CultureInfo.InvariantCulture)]:0.00} |"));
+
+static string FindRepoRoot()
+{
+    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        if (File.Exists(Path.Combine(d.FullName, "CharacterGen.sln"))) return d.FullName;
+    throw new DirectoryNotFoundException("run from inside the repository");
+}

@@ -1,0 +1,54 @@
+using CharacterGen.Diffusion.Models.Clip;
+using CharacterGen.Diffusion.Models.Unet;
+using CharacterGen.Diffusion.Models.Vae;
+
+namespace CharacterGen.Diffusion.Checkpoints;
+
+/// <summary>Where a checkpoint's configuration came from.</summary>
+public enum ConfigSource
+{
+    /// <summary>The <c>charactergen.config</c> metadata of a checkpoint we wrote.</summary>
+    Metadata,
+
+    /// <summary>Tensor names and shapes, as ComfyUI's model detection.</summary>
+    Detected,
+}
+
+/// <summary>The networks of a loaded SD1.x/SD2.x single-file checkpoint and what was learned about it. Owns the weights.</summary>
+public sealed class StableDiffusionCheckpoint(
+    CheckpointConfig config, ConfigSource source, UnetModel? unet, ClipTextModel? clip, AutoencoderKL? vae,
+    IReadOnlyList<string> unusedKeys) : IDisposable
+{
+    public CheckpointConfig Config { get; } = config;
+    public ConfigSource ConfigSource { get; } = source;
+    public ModelFamily Family => Config.ModelFamily;
+    public PredictionType Prediction => Config.Prediction;
+
+    /// <summary>ComfyUI's default CLIPSetLastLayer value for the family (SD1 −1, SD2 −2).</summary>
+    public int DefaultClipLayer => Config.DefaultClipLayer;
+
+    /// <summary>The networks asked for (see <see cref="CheckpointParts"/>); null for those not loaded.</summary>
+    public UnetModel? Unet { get; } = unet;
+    public ClipTextModel? Clip { get; } = clip;
+    public AutoencoderKL? Vae { get; } = vae;
+
+    /// <summary>Keys of the file that no loaded network used (EMA copies, position_ids buffers, parts not asked for, …).</summary>
+    public IReadOnlyList<string> UnusedKeys { get; } = unusedKeys;
+
+    public void Dispose()
+    {
+        Unet?.Dispose();
+        Clip?.Dispose();
+        Vae?.Dispose();
+    }
+}
+
+/// <summary>Which networks of a checkpoint to load.</summary>
+[Flags]
+public enum CheckpointParts
+{
+    Unet = 1,
+    Clip = 2,
+    Vae = 4,
+    All = Unet | Clip | Vae,
+}

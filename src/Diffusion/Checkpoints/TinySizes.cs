@@ -1,0 +1,36 @@
+using CharacterGen.Diffusion.Models.Clip;
+using CharacterGen.Diffusion.Models.Unet;
+using CharacterGen.Diffusion.Models.Vae;
+
+namespace CharacterGen.Diffusion.Checkpoints;
+
+/// <summary>
+/// Widths of a tiny SD1.5-layout test checkpoint. The defaults keep every structural feature of SD1.5 (down- and
+/// up-sampling, skip joins, cross-attention, a causal CLIP, a four-level VAE so latents stay width/8) at a size that
+/// runs in milliseconds: UNet 32 channels ×[1, 2], one ResBlock and one transformer block per level, 8 heads (SD1's
+/// count), context 32; CLIP width 32, 2 layers, 2 heads, MLP 64, 77 positions, the real 49408-token vocabulary (so the
+/// real tokenizer works); VAE 32 channels at four levels, one ResnetBlock each, z 4.
+/// </summary>
+public sealed record TinySizes
+{
+    public UnetConfig Unet { get; init; } = new()
+    {
+        ModelChannels = 32, ChannelMult = [1, 2], NumResBlocks = 1, TransformerDepth = [1, 1], TransformerDepthMiddle = 1,
+        ContextDim = 32, NumHeads = 8,
+    };
+
+    public ClipTextConfig Clip { get; init; } = new()
+    {
+        HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64,
+    };
+
+    public VaeConfig Vae { get; init; } = new() { Ch = 32, ChMult = [1, 1, 1, 1], NumResBlocks = 1 };
+
+    public static TinySizes Default { get; } = new();
+
+    /// <summary>The same sizes with a smaller CLIP vocabulary (ids must then stay below it).</summary>
+    public TinySizes WithVocabSize(int vocabSize) => this with { Clip = Clip with { VocabSize = vocabSize } };
+
+    public CheckpointConfig ToConfig(PredictionType prediction = PredictionType.Epsilon) =>
+        new() { Family = "sd1", Prediction = prediction, Unet = Unet, Clip = Clip, Vae = Vae };
+}

@@ -1,0 +1,140 @@
+using CharacterGen.Tensors;
+using CharacterGen.Tensors.Nn;
+
+namespace CharacterGen.Diffusion.Models.Unet;
+
+/// <summary>
+/// The LDM UNet of SD1.x/SD2.x (LDM openaimodel.py UNetModel; in checkpoints under "model.diffusion_model.").
+/// It predicts ε or v for an already scaled input (c_in) at timestep t; how σ maps to t and to the input and output
+/// belongs to the model sampling, not here. Blocks are index-named lists as in LDM's TimestepEmbedSequential.
+/// </summary>
+public sealed class UnetModel : Module
+{
+    private readonly ModuleList[] _inputBlocks;
+    private readonly ModuleList[] _outputBlocks;
+
+    public UnetModel(UnetConfig config)
+    {
+        config.Validate();
+        Config = config;
+        int mc = config.ModelChannels, embDim = mc * 4;
+        Child("time_embed", new ModuleList()).Add(TimeEmbed0 = new Linear(mc, embDim)).Add(null).Add(TimeEmbed2 = new Linear(embDim, embDim));
+
+        SpatialTransformer Attention(int ch, int depth)
+        {
+            var (heads, headDim) = config.AttentionHeads(ch);
+            return new SpatialTransformer(ch, heads, headDim, depth, config.ContextDim, config.UseLinearInTransformer);
+        }
+
+        var input = Child("input_blocks", new ModuleList());
+        input.Add(new ModuleList().Add(new Conv2d(config.InChannels, mc, 3, padding: 1)));
+        var skipChannels = new Stack<int>([mc]);
+        int ch = mc;
+        for (int level = 0; level < config.Levels; level++)
+        {
+            int depth = config.TransformerDepth[level];
+            for (int r = 0; r < config.NumResBlocks; r++)
+            {
+                var block = new ModuleList().Add(new ResBlock(ch, embDim, config.ChannelMult[level] * mc));
+                ch = config.ChannelMult[level] * mc;
+                if (depth > 0) block.Add(Attention(ch, depth));
+                input.Add(block);
+                skipChannels.Push(ch);
+            }
+            if (level != config.Levels - 1)
+            {
+                input.Add(new ModuleList().Add(new Downsample(ch)));
+                skipChannels.Push(ch);
+            }
+        }
+
+        var middle = new ModuleList().Add(new ResBlock(ch, embDim, ch));
+        if (config.TransformerDepthMiddle > 0) middle.Add(Attention(ch, config.TransformerDepthMiddle));
+        MiddleBlock = Child("middle_block", middle.Add(new ResBlock(ch, embDim, ch)));
+
+        var output = Child("output_blocks", new ModuleList());
+        for (int level = config.Levels - 1; level >= 0; level--)
+        {
+            int depth = config.TransformerDepth[level];
+            for (int r = 0; r <= config.NumResBlocks; r++)
+            {
+                var block = new ModuleList().Add(new ResBlock(ch + skipChannels.Pop(), embDim, config.ChannelMult[level] * mc));
+                ch = config.ChannelMult[level] * mc;
+                if (depth > 0) block.Add(Attention(ch, depth));
+                if (level > 0 && r == config.NumResBlocks) block.Add(new Upsample(ch));
+                output.Add(block);
+            }
+        }
+
+        Child("out", new ModuleList()).Add(OutNorm = new GroupNorm(32, ch)).Add(null).Add(OutConv = new Conv2d(ch, config.OutChannels, 3, padding: 1));
+        _inputBlocks = [.. input.Items.Cast<ModuleList>()];
+        _outputBlocks = [.. output.Items.Cast<ModuleList>()];
+    }
+
+    public UnetConfig Config { get; }
+    public Linear TimeEmbed0 { get; }
+    public Linear TimeEmbed2 { get; }
+    public IReadOnlyList<ModuleList> InputBlocks => _inputBlocks;
+    public ModuleList MiddleBlock { get; }
+    public IReadOnlyList<ModuleList> OutputBlocks => _outputBlocks;
+    public GroupNorm OutNorm { get; }
+    public Conv2d OutConv { get; }
+
+    /// <summary>
+    /// x [B, in, h, w], timesteps [B] (float, one per sample), context [B, 77·k, context_dim] → [B, out, h, w] in x's dtype.
+    /// Runs in the weights' dtype and device. Batch rows are independent, so CFG batches cond and uncond here.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context)
+    {
+        if (x.Dim != 4 || x.Size(1) != Config.InChannels) throw new ArgumentException($"x must be [B, {Config.InChannels}, h, w], got {x}");
+        if (timesteps.Dim != 1 || timesteps.Size(0) != x.Size(0)) throw new ArgumentException($"timesteps must be [{x.Size(0)}], got {timesteps}");
+        if (context.Dim != 3 || context.Size(0) != x.Size(0) || context.Size(2) != Config.ContextDim)
+            throw new ArgumentException($"context must be [{x.Size(0)}, tokens, {Config.ContextDim}], got {context}");
+
+        using var scope = Torch.NewScope();
+        Tensor w = OutConv.Weight.Value;
+        Tensor emb = TimestepEmbedding.Sinusoidal(timesteps.To(w.Device), Config.ModelChannels).To(w.DType);
+        emb = TimeEmbed2.Forward(F.Silu(TimeEmbed0.Forward(emb)));
+        Tensor ctx = context.To(w.Device, w.DType);
+
+        var hs = new Stack<Tensor>();
+        Tensor h = x.To(w.Device, w.DType);
+        foreach (var block in _inputBlocks)
+        {
+            h = Run(block, h, emb, ctx, null);
+            hs.Push(h);
+        }
+        h = Run(MiddleBlock, h, emb, ctx, null);
+        foreach (var block in _outputBlocks)
+        {
+            Tensor skip = hs.Pop();
+            Tensor joined = Torch.Cat([h, skip], 1);
+            h.Dispose();
+            skip.Dispose();
+            (long, long)? next = hs.TryPeek(out Tensor? s) ? (s.Size(2), s.Size(3)) : null;
+            h = Run(block, joined, emb, ctx, next);
+            joined.Dispose();
+        }
+        Tensor result = OutConv.Forward(F.Silu(OutNorm.Forward(h)));
+        return result.To(x.DType).MoveToOuterScope();
+    }
+
+    // LDM TimestepEmbedSequential: each layer takes what it needs.
+    private static Tensor Run(ModuleList block, Tensor h, Tensor emb, Tensor context, (long, long)? skipSize)
+    {
+        using var scope = Torch.NewScope();
+        foreach (Module? layer in block.Items)
+        {
+            h = layer switch
+            {
+                ResBlock r => r.Forward(h, emb),
+                SpatialTransformer t => t.Forward(h, context),
+                Downsample d => d.Forward(h),
+                Upsample u => u.Forward(h, skipSize),
+                Conv2d c => c.Forward(h),
+                _ => throw new InvalidOperationException($"unexpected UNet layer {layer?.GetType().Name}"),
+            };
+        }
+        return h.MoveToOuterScope();
+    }
+}

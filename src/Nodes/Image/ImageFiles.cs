@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using CharacterGen.Nodes.Files;
+
+namespace CharacterGen.Nodes.Image;
+
+/// <summary>Images a workflow reads from the input folder: listing, annotated names, validation, fingerprints.</summary>
+internal static class ImageFiles
+{
+    private static readonly HashSet<string> ImageExtensions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif",
+    };
+
+    /// <summary>The image files directly in input/ (ComfyUI lists that folder without recursing), sorted.</summary>
+    public static IReadOnlyList<string> List(DataFolders data)
+    {
+        if (!Directory.Exists(data.Input)) return [];
+        return Directory.EnumerateFiles(data.Input)
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
+            .Select(Path.GetFileName).OfType<string>()
+            .Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>
+    /// The file for a name as LoadImage accepts it: relative to input/, or to output/ or temp/ with ComfyUI's
+    /// " [output]" / " [temp]" suffix. Names that leave their folder are refused.
+    /// </summary>
+    /// <exception cref="PathEscapeException">The name leaves its folder.</exception>
+    public static string Resolve(DataFolders data, string name)
+    {
+        string folder = data.Input;
+        foreach (var (suffix, type) in new[] { (" [input]", "input"), (" [output]", "output"), (" [temp]", "temp") })
+        {
+            if (!name.EndsWith(suffix, StringComparison.Ordinal)) continue;
+            folder = data.ForType(type);
+            name = name[..^suffix.Length];
+            break;
+        }
+        return SafePath.Resolve(folder, name);
+    }
+
+    /// <summary>VALIDATE_INPUTS: null when the file exists inside its folder.</summary>
+    public static string? Validate(DataFolders data, string name)
+    {
+        try
+        {
+            return File.Exists(Resolve(data, name)) ? null : $"Invalid image file: {name}";
+        }
+        catch (PathEscapeException e)
+        {
+            return $"Invalid image file: {name} ({e.Message})";
+        }
+    }
+
+    /// <summary>IS_CHANGED: the file's sha256, so an edited file re-runs the node.</summary>
+    public static string? Fingerprint(DataFolders data, string name)
+    {
+        try
+        {
+            using var stream = File.OpenRead(Resolve(data, name));
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PathEscapeException)
+        {
+            return null; // validation reports the problem
+        }
+    }
+}

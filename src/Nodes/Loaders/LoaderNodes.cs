@@ -1,0 +1,78 @@
+using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Text;
+using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.Runtime;
+using CharacterGen.Nodes.Values;
+
+namespace CharacterGen.Nodes.Loaders;
+
+/// <summary>CheckpointLoaderSimple, CheckpointLoader and VAELoader: handles to weights held by the <see cref="ModelCache"/>.</summary>
+internal static class LoaderNodes
+{
+    public static IEnumerable<NodeDefinition> Definitions(NodeFolders folders) =>
+        [CheckpointLoaderSimple(folders), CheckpointLoader(folders), VaeLoader(folders)];
+
+    private static NodeDefinition CheckpointLoaderSimple(NodeFolders folders) => new NodeBuilder("CheckpointLoaderSimple")
+        .DisplayName("Load Checkpoint").Category("loaders")
+        .Description("Loads a diffusion model checkpoint; diffusion models are used to denoise latents.")
+        .Required(InputSpec.Combo("ckpt_name", () => folders.Models.List("checkpoints")) with { Tooltip = "The name of the checkpoint (model) to load." })
+        .Output(IoTypes.Model).Output(IoTypes.Clip).Output(IoTypes.Vae)
+        .ExecuteTensors((ctx, i) => Load(ctx, folders, i.Get<string>("ckpt_name")))
+        .Build();
+
+    // ComfyUI applies the yaml's parameterization and clip layer; our checkpoints carry what detection needs, so the
+    // config is accepted (and must exist, as in ComfyUI's validation) but not read.
+    private static NodeDefinition CheckpointLoader(NodeFolders folders) => new NodeBuilder("CheckpointLoader")
+        .DisplayName("Load Checkpoint With Config (DEPRECATED)").Category("advanced/loaders").Deprecated()
+        .Required(InputSpec.Combo("config_name", () => Configs(folders)))
+        .Required(InputSpec.Combo("ckpt_name", () => folders.Models.List("checkpoints")))
+        .Output(IoTypes.Model).Output(IoTypes.Clip).Output(IoTypes.Vae)
+        .ExecuteTensors((ctx, i) => Load(ctx, folders, i.Get<string>("ckpt_name")))
+        .Build();
+
+    private static NodeDefinition VaeLoader(NodeFolders folders) => new NodeBuilder("VAELoader")
+        .DisplayName("Load VAE").Category("loaders")
+        .Required(InputSpec.Combo("vae_name", () => folders.Models.List("vae")))
+        .Output(IoTypes.Vae)
+        .ExecuteTensors((ctx, i) =>
+        {
+            string path = folders.Models.Resolve("vae", i.Get<string>("vae_name"));
+            return NodeOutput.Of(VaeValue.FromFile(ctx.GetRequiredService<ModelCache>().Vae(path)));
+        })
+        .Build();
+
+    private static NodeOutput Load(NodeContext ctx, NodeFolders folders, string name)
+    {
+        var cache = ctx.GetRequiredService<ModelCache>();
+        string path = folders.Models.Resolve("checkpoints", name);
+        string modelsRoot = folders.Models.Root;
+        using ModelLease<StableDiffusionCheckpoint> lease = cache.Checkpoint(path);
+        var tokenizer = new Lazy<ClipTokenizer>(() => cache.TokenizerFor(path, modelsRoot), LazyThreadSafetyMode.PublicationOnly);
+        var made = new List<IDisposable>();
+        try
+        {
+            if (lease.Value.Unet is not null) made.Add(new ModelValue(lease.Share()));
+            if (lease.Value.Clip is not null)
+                made.Add(new ClipValue(lease.Share(), tokenizer, lease.Value.DefaultClipLayer, new EmbeddingFolder(folders.Models)));
+            if (lease.Value.Vae is not null) made.Add(VaeValue.FromCheckpoint(lease.Share()));
+        }
+        catch
+        {
+            foreach (IDisposable d in made) d.Dispose();
+            throw;
+        }
+        // ComfyUI returns None for a part the file lacks; a node that needs it then fails with a clear message.
+        return NodeOutput.Of(made.OfType<ModelValue>().FirstOrDefault(), made.OfType<ClipValue>().FirstOrDefault(),
+            made.OfType<VaeValue>().FirstOrDefault());
+    }
+
+    private static IReadOnlyList<string> Configs(NodeFolders folders)
+    {
+        string dir = Path.Combine(folders.Models.Root, "configs");
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir, "*.yaml", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal).ToArray();
+    }
+}

@@ -1,0 +1,179 @@
+using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Models.Vae;
+using CharacterGen.Diffusion.Text;
+using CharacterGen.Tensors;
+
+namespace CharacterGen.Nodes.Models;
+
+/// <summary>
+/// Loaded weights shared by every job: a model file is read once and stays resident (in
+/// <see cref="ModelCacheOptions.EffectiveWeightDType"/> on <see cref="ModelCacheOptions.Device"/>) until it is the least
+/// recently used of more than <see cref="ModelCacheOptions.MaxLoaded"/> files, or <see cref="Free"/> unloads everything.
+/// Files are keyed by full path plus a cheap content fingerprint (size and last-write time; a file rewritten in place
+/// with the same size inside the file system's timestamp resolution would be missed, which we accept to avoid hashing
+/// gigabytes). Callers get <see cref="ModelLease{T}"/>s: unloading drops the cache's reference and the weights go when
+/// the last lease is disposed. Thread-safe.
+/// </summary>
+public sealed class ModelCache : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly object _loadGate = new();
+    private readonly LinkedList<Entry> _lru = new(); // first = most recently used
+    private readonly Dictionary<string, (FileFingerprint Fingerprint, ClipTokenizer Tokenizer)> _tokenizers = new(StringComparer.Ordinal);
+    private long _loads;
+
+    public ModelCache(ModelCacheOptions? options = null)
+    {
+        Options = options ?? ModelCacheOptions.Default;
+        Options.Validate();
+    }
+
+    public ModelCacheOptions Options { get; }
+
+    /// <summary>How many times a model file has been read from disk (a cache hit does not count).</summary>
+    public long LoadCount => Interlocked.Read(ref _loads);
+
+    /// <summary>Full paths of the model files loaded now, most recently used first.</summary>
+    public IReadOnlyList<string> Loaded
+    {
+        get { lock (_gate) return _lru.Select(e => e.Path).ToArray(); }
+    }
+
+    /// <summary>A lease on an SD1.x/SD2.x checkpoint (UNet, CLIP and VAE), loading it on first use.</summary>
+    public ModelLease<StableDiffusionCheckpoint> Checkpoint(string path) =>
+        Acquire("checkpoint", path, p => CheckpointLoader.Load(p, Options.EffectiveWeightDType, Options.Device));
+
+    /// <summary>A lease on a VAE file (or a checkpoint's VAE part), loading it on first use.</summary>
+    public ModelLease<AutoencoderKL> Vae(string path) =>
+        Acquire("vae", path, p => CheckpointLoader.LoadVae(p, Options.EffectiveWeightDType, Options.Device));
+
+    /// <summary>
+    /// The CLIP tokenizer for a checkpoint: a sibling folder <c>NAME.tokenizer/</c> (vocab.json + merges.txt) wins;
+    /// otherwise the shared one in <c>models/text_encoders/clip_tokenizer/</c>.
+    /// </summary>
+    /// <exception cref="TokenizerFilesNotFoundException">Neither is there; the message names both places.</exception>
+    public ClipTokenizer TokenizerFor(string checkpointPath, string modelsRoot)
+    {
+        string sibling = SiblingTokenizerFolder(checkpointPath);
+        string vocab = Path.Combine(sibling, ClipTokenizer.VocabFileName), merges = Path.Combine(sibling, ClipTokenizer.MergesFileName);
+        if (File.Exists(vocab) && File.Exists(merges))
+            return CachedTokenizer(sibling, [vocab, merges], () => ClipTokenizer.FromHuggingFaceFiles(vocab, merges));
+
+        string shared = Path.GetFullPath(Path.Combine(modelsRoot, ClipTokenizer.ModelsSubfolder));
+        string[] files = [Path.Combine(shared, ClipTokenizer.VocabFileName), Path.Combine(shared, ClipTokenizer.MergesFileName),
+            Path.Combine(shared, ClipTokenizer.BpeMergesFileName)];
+        try
+        {
+            return CachedTokenizer(shared, files, () => ClipTokenizer.FromModelsFolder(modelsRoot));
+        }
+        catch (TokenizerFilesNotFoundException e)
+        {
+            throw new TokenizerFilesNotFoundException(e.Folder,
+                $"no CLIP tokenizer for '{Path.GetFileName(checkpointPath)}': put {ClipTokenizer.VocabFileName} and " +
+                $"{ClipTokenizer.MergesFileName} in {sibling}{Path.DirectorySeparatorChar} (this checkpoint only), or in " +
+                $"{shared}{Path.DirectorySeparatorChar} ({ClipTokenizer.VocabFileName} + {ClipTokenizer.MergesFileName}, " +
+                $"or {ClipTokenizer.BpeMergesFileName}) for every checkpoint");
+        }
+    }
+
+    /// <summary><c>checkpoints/NAME.safetensors</c> → <c>checkpoints/NAME.tokenizer</c>.</summary>
+    public static string SiblingTokenizerFolder(string checkpointPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, Path.GetFileNameWithoutExtension(checkpointPath) + ".tokenizer");
+
+    /// <summary>Unloads everything (ComfyUI's /free unload_models): weights go once no value holds a lease.</summary>
+    public void Free()
+    {
+        List<Entry> dropped;
+        lock (_gate)
+        {
+            dropped = [.. _lru];
+            _lru.Clear();
+            _tokenizers.Clear();
+        }
+        foreach (Entry e in dropped) e.Release();
+        // Hand the freed blocks back to the driver, so device memory drops too (ComfyUI soft_empty_cache).
+        if (Options.Device.IsCuda) Cuda.EmptyCache();
+    }
+
+    public void Dispose() => Free();
+
+    private ModelLease<T> Acquire<T>(string kind, string path, Func<string, T> load) where T : class, IDisposable
+    {
+        string full = Path.GetFullPath(path);
+        string key = kind + ":" + full;
+        // One load at a time: a second job asking for the same file waits and then hits the cache.
+        lock (_loadGate)
+        {
+            FileFingerprint fingerprint = FileFingerprint.Of(full);
+            Entry? stale = null;
+            lock (_gate)
+            {
+                for (var node = _lru.First; node is not null; node = node.Next)
+                {
+                    if (node.Value.Key != key) continue;
+                    _lru.Remove(node);
+                    if (node.Value.Fingerprint == fingerprint && node.Value.Shared is SharedModel<T> { IsAlive: true } hit)
+                    {
+                        _lru.AddFirst(node);
+                        return hit.Acquire();
+                    }
+                    stale = node.Value; // the file changed: load it again
+                    break;
+                }
+            }
+            stale?.Release();
+
+            var shared = new SharedModel<T>(load(full), full);
+            ModelLease<T> lease = shared.Acquire();
+            Interlocked.Increment(ref _loads);
+            var evicted = new List<Entry>();
+            lock (_gate)
+            {
+                _lru.AddFirst(new Entry(key, full, fingerprint, shared, shared.Release));
+                while (_lru.Count > Options.MaxLoaded)
+                {
+                    evicted.Add(_lru.Last!.Value);
+                    _lru.RemoveLast();
+                }
+            }
+            foreach (Entry e in evicted) e.Release();
+            return lease;
+        }
+    }
+
+    private ClipTokenizer CachedTokenizer(string folder, string[] files, Func<ClipTokenizer> load)
+    {
+        var fingerprint = FileFingerprint.OfAll(files);
+        lock (_gate)
+            if (_tokenizers.TryGetValue(folder, out var cached) && cached.Fingerprint == fingerprint) return cached.Tokenizer;
+        ClipTokenizer tokenizer = load();
+        lock (_gate) _tokenizers[folder] = (fingerprint, tokenizer);
+        return tokenizer;
+    }
+
+    private sealed record Entry(string Key, string Path, FileFingerprint Fingerprint, object Shared, Action Release);
+}
+
+/// <summary>A cheap stand-in for a file's content: its size and last-write time (combined over several files).</summary>
+internal readonly record struct FileFingerprint(long Length, long LastWriteTicks)
+{
+    public static FileFingerprint Of(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"model file not found: {path}", path);
+        return new(info.Length, info.LastWriteTimeUtc.Ticks);
+    }
+
+    public static FileFingerprint OfAll(IEnumerable<string> paths)
+    {
+        long length = 0, ticks = 0;
+        foreach (string p in paths)
+        {
+            var info = new FileInfo(p);
+            if (!info.Exists) continue;
+            length = length * 31 + info.Length;
+            ticks = ticks * 31 + info.LastWriteTimeUtc.Ticks;
+        }
+        return new(length, ticks);
+    }
+}

@@ -1,0 +1,47 @@
+using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Models.Clip;
+using CharacterGen.Diffusion.Text;
+using CharacterGen.Nodes.Models;
+
+namespace CharacterGen.Nodes.Values;
+
+/// <summary>
+/// ComfyUI's CLIP: a non-owning handle to a cached checkpoint's text encoder, its tokenizer (found when first needed,
+/// so a workflow that never encodes text does not need the tokenizer files), the layer CLIPSetLastLayer chose and the
+/// textual-inversion embeddings.
+/// </summary>
+public sealed class ClipValue : IDisposable
+{
+    private readonly ModelLease<StableDiffusionCheckpoint> _lease;
+    private readonly Lazy<ClipTokenizer> _tokenizer;
+
+    public ClipValue(ModelLease<StableDiffusionCheckpoint> lease, Lazy<ClipTokenizer> tokenizer, int layer,
+        EmbeddingFolder? embeddings = null)
+    {
+        _lease = lease;
+        _tokenizer = tokenizer;
+        Layer = layer;
+        Embeddings = embeddings;
+    }
+
+    public ClipTextModel Model => _lease.Value.Clip
+        ?? throw new InvalidOperationException($"'{Path.GetFileName(_lease.Path)}' has no text encoder");
+
+    public ClipTokenizer Tokenizer => _tokenizer.Value;
+
+    /// <summary>CLIPSetLastLayer's value: −1 the last layer, −2 the penultimate, ….</summary>
+    public int Layer { get; }
+
+    public EmbeddingFolder? Embeddings { get; }
+
+    /// <summary>SD1's CLIP-L pads with the end token; SD2's OpenCLIP-H with 0 (ComfyUI sd2_clip).</summary>
+    public SDTokenizerOptions TokenizerOptions =>
+        _lease.Value.Config.Family == "sd2" ? SDTokenizerOptions.ClipG : SDTokenizerOptions.ClipL;
+
+    /// <summary>Another handle to the same text encoder, reading another layer.</summary>
+    public ClipValue WithLayer(int layer) => new(_lease.Share(), _tokenizer, layer, Embeddings);
+
+    public void Dispose() => _lease.Dispose();
+
+    public override string ToString() => $"Clip({Path.GetFileName(_lease.Path)}, layer {Layer})";
+}

@@ -1,0 +1,47 @@
+using CharacterGen.Tensors;
+
+namespace CharacterGen.Nodes.Values;
+
+/// <summary>
+/// ConditioningSetArea's region in latent cells (ComfyUI's <c>area = (h // 8, w // 8, y // 8, x // 8)</c>).
+/// </summary>
+public sealed record ConditioningArea(long Height, long Width, long Y, long X);
+
+/// <summary>
+/// One <c>[tensor, dict]</c> pair of a CONDITIONING list: the token embeddings [B, T, D], the pooled output, and the
+/// dict keys the SD1.5 denoiser reads (area, strength). Build copies with <see cref="Alias"/> so handles are never shared.
+/// </summary>
+public sealed record ConditioningEntry(Tensor Cond, Tensor? Pooled, ConditioningArea? Area = null, double Strength = 1.0)
+{
+    /// <summary>The same entry holding new handles to the same storage.</summary>
+    public ConditioningEntry Alias() => this with { Cond = Cond.Alias(), Pooled = Pooled?.Alias() };
+
+    /// <summary>Another cond tensor (owned by the new entry), the dict copied with an aliased pooled output.</summary>
+    public ConditioningEntry WithCond(Tensor cond) => this with { Cond = cond, Pooled = Pooled?.Alias() };
+}
+
+/// <summary>ComfyUI's CONDITIONING: a list of entries, sampled together and averaged by area weight.</summary>
+public sealed class ConditioningValue(IEnumerable<ConditioningEntry> entries) : ITensorOwner
+{
+    public IReadOnlyList<ConditioningEntry> Entries { get; } = entries.ToArray();
+
+    public int Count => Entries.Count;
+
+    /// <summary>A copy holding new handles (for values that keep a conditioning, such as a GUIDER).</summary>
+    public ConditioningValue Alias() => new(Entries.Select(e => e.Alias()));
+
+    public IEnumerable<Tensor> OwnedTensors =>
+        Entries.SelectMany(e => e.Pooled is null ? new[] { e.Cond } : [e.Cond, e.Pooled]);
+
+    public void Dispose()
+    {
+        foreach (ConditioningEntry e in Entries)
+        {
+            e.Cond.Dispose();
+            e.Pooled?.Dispose();
+        }
+    }
+
+    public override string ToString() =>
+        $"Conditioning[{string.Join(", ", Entries.Select(e => string.Join("x", e.Cond.Shape)))}]";
+}

@@ -1,0 +1,57 @@
+using CharacterGen.GraphRuntime.Engine;
+using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Models;
+using CharacterGen.Protos.V1;
+using CharacterGen.Server.Grpc;
+using Google.Protobuf.WellKnownTypes;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+
+namespace CharacterGen.Server.ModelsApi;
+
+/// <summary>charactergen.v1.Models: the models tree as the API sees it, and ComfyUI's /free.</summary>
+public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, ModelCache models) : IGrpcService
+{
+    public void Register(GrpcServiceRegistry registry)
+    {
+        var service = ModelsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Models");
+        registry
+            .AddUnary<ListModelsRequest, ListModelsResponse>(service.FindMethodByName("List"), ListAsync)
+            .AddUnary<FreeModelsRequest, FreeModelsResponse>(service.FindMethodByName("Free"), FreeAsync);
+    }
+
+    private Task<ListModelsResponse> ListAsync(ListModelsRequest request, CallContext context)
+    {
+        if (request.Kind.Length > 0 && !ModelFolders.Kinds.ContainsKey(request.Kind))
+            RpcErrors.ThrowInvalidArgument("kind", $"unknown model folder kind; known kinds: {string.Join(", ", ModelFolders.Kinds.Keys)}");
+        var kinds = request.Kind.Length > 0 ? [request.Kind] : ModelFolders.Kinds.Keys;
+        var response = new ListModelsResponse();
+        foreach (var kind in kinds)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            response.Folders.Add(new ModelFolder { Kind = kind, Files = { Describe(kind) } });
+        }
+        return Task.FromResult(response);
+    }
+
+    private async Task<FreeModelsResponse> FreeAsync(FreeModelsRequest request, CallContext context)
+    {
+        var before = engine.CachedEntryCount;
+        await engine.FreeAsync(context.CancellationToken);
+        // Loaded weights go too, once no cached value still leases them (the output cache was just cleared).
+        models.Free();
+        return new FreeModelsResponse { ReleasedCacheEntries = Math.Max(0, before - engine.CachedEntryCount) };
+    }
+
+    /// <summary>The listed files with size and time; one that vanished since listing is left out.</summary>
+    private IEnumerable<ModelFile> Describe(string kind)
+    {
+        foreach (var name in folders.List(kind))
+        {
+            FileInfo file;
+            try { file = new FileInfo(folders.Resolve(kind, name)); }
+            catch (Exception e) when (e is FileNotFoundException or PathEscapeException) { continue; }
+            if (!file.Exists) continue;
+            yield return new ModelFile { Name = name, SizeBytes = file.Length, ModifiedAt = Timestamp.FromDateTime(file.LastWriteTimeUtc) };
+        }
+    }
+}

@@ -1,0 +1,194 @@
+using CharacterGen.GraphRuntime.Engine;
+using CharacterGen.GraphRuntime.Jobs;
+using CharacterGen.Protos.V1;
+using CharacterGen.Server.Grpc;
+using Microsoft.Extensions.Logging;
+using Domain = CharacterGen.GraphRuntime.Events;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using StatusCode = CharacterGen.Server.Grpc.StatusCode;
+
+namespace CharacterGen.Server.Workflows;
+
+/// <summary>
+/// charactergen.v1.Workflows: maps the proto to the shared <see cref="WorkflowEngine"/> and its outcomes to
+/// statuses (ARCHITECTURE.md "Server rules"). Jobs outlive calls; only Run ties a job to its call, and only
+/// unless the client asks otherwise.
+/// </summary>
+public sealed partial class WorkflowsService(
+    WorkflowEngine engine, WorkflowSpecReader reader, OutputFiles outputFiles, QueueReadiness readiness,
+    ILogger<WorkflowsService> logger) : IGrpcService
+{
+    /// <summary>The back-off RESOURCE_EXHAUSTED suggests when the queue is full.</summary>
+    public static readonly TimeSpan QueueFullRetryDelay = TimeSpan.FromSeconds(5);
+
+    public const int MaxClientRequestIdLength = 128;
+
+    public void Register(GrpcServiceRegistry registry)
+    {
+        var service = WorkflowsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Workflows");
+        registry
+            .AddUnary<SubmitRequest, SubmitResponse>(service.FindMethodByName("Submit"), SubmitAsync)
+            .AddServerStreaming<RunRequest, JobEvent>(service.FindMethodByName("Run"), RunAsync)
+            .AddServerStreaming<WatchRequest, JobEvent>(service.FindMethodByName("Watch"), WatchAsync)
+            .AddUnary<GetJobRequest, GetJobResponse>(service.FindMethodByName("GetJob"), GetJobAsync)
+            .AddUnary<ListJobsRequest, ListJobsResponse>(service.FindMethodByName("ListJobs"), ListJobsAsync)
+            .AddUnary<CancelJobRequest, CancelJobResponse>(service.FindMethodByName("Cancel"), CancelAsync)
+            .AddUnary<ValidateRequest, ValidateResponse>(service.FindMethodByName("Validate"), ValidateAsync)
+            .AddUnary<ListNodeTypesRequest, ListNodeTypesResponse>(service.FindMethodByName("ListNodeTypes"), ListNodeTypesAsync);
+    }
+
+    private async Task<SubmitResponse> SubmitAsync(SubmitRequest request, CallContext context)
+    {
+        var submitted = await SubmitJobAsync(request, "", context.CancellationToken);
+        return new SubmitResponse { JobId = submitted.JobId!, QueuePosition = submitted.Position, AlreadySubmitted = submitted.Existing };
+    }
+
+    private async Task RunAsync(RunRequest request, IServerStreamWriter<JobEvent> responses, CallContext context)
+    {
+        var submitted = await SubmitJobAsync(request.Submit ?? new SubmitRequest(), "submit.", context.CancellationToken);
+        var jobId = submitted.JobId!;
+        var streamed = false;
+        try
+        {
+            await StreamAsync(jobId, 1, request.InlineOutputs, responses, context.CancellationToken);
+            streamed = true;
+        }
+        finally
+        {
+            // Client cancel, disconnect or deadline (or a failed write): the call ended before the job did.
+            // Not a token registration: the handler's own continuation can run inside the token's Cancel and
+            // would dispose a registration before its turn came.
+            if (!streamed) EndedEarly(jobId, request.ContinueOnDisconnect);
+        }
+    }
+
+    private void EndedEarly(string jobId, bool continueOnDisconnect)
+    {
+        if (!continueOnDisconnect) engine.Cancel(jobId);
+        LogRunEnded(logger, jobId, continueOnDisconnect ? "keeps running" : "is cancelled");
+    }
+
+    private Task WatchAsync(WatchRequest request, IServerStreamWriter<JobEvent> responses, CallContext context)
+    {
+        RequireJobId(request.JobId);
+        if (request.FromSequence < 0) RpcErrors.ThrowInvalidArgument("from_sequence", "must not be negative");
+        return StreamAsync(request.JobId, Math.Max(1, request.FromSequence), request.InlineOutputs, responses, context.CancellationToken);
+    }
+
+    private Task<GetJobResponse> GetJobAsync(GetJobRequest request, CallContext context)
+    {
+        var job = FindJob(request.JobId);
+        return Task.FromResult(new GetJobResponse { Job = JobMapping.ToProto(job, JobMapping.PositionIn(engine.Queue, job.Id)) });
+    }
+
+    private Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, CallContext context)
+    {
+        if (request.States.Contains(JobState.Unspecified))
+            RpcErrors.ThrowInvalidArgument("states", "JOB_STATE_UNSPECIFIED is not a state to filter by");
+        var (jobs, next) = JobPage.Select(engine.ListJobs(), request.States, request.PageSize, request.PageToken);
+        return Task.FromResult(new ListJobsResponse { Jobs = { jobs }, NextPageToken = next });
+    }
+
+    private Task<CancelJobResponse> CancelAsync(CancelJobRequest request, CallContext context)
+    {
+        var before = FindJob(request.JobId);
+        var requested = engine.Cancel(before.Id);
+        var after = engine.GetJob(before.Id) ?? before;
+        return Task.FromResult(new CancelJobResponse
+        {
+            CancellationRequested = requested,
+            Job = JobMapping.ToProto(after, JobMapping.PositionIn(engine.Queue, after.Id)),
+        });
+    }
+
+    private async Task<ValidateResponse> ValidateAsync(ValidateRequest request, CallContext context)
+    {
+        var read = await reader.ReadAsync(request.Workflow, "workflow", context.CancellationToken);
+        var validation = read.Unreadable ?? engine.Validate(read.Workflow!, OutputTargets(request.Workflow));
+        return ValidationMapping.ToResponse(validation);
+    }
+
+    private Task<ListNodeTypesResponse> ListNodeTypesAsync(ListNodeTypesRequest request, CallContext context)
+    {
+        var catalog = engine.Catalog;
+        if (request.ClassType.Length == 0)
+            return Task.FromResult(new ListNodeTypesResponse
+            {
+                NodeTypes = { catalog.Definitions.Select(NodeTypeMapping.ToProto) },
+                ObjectInfoJson = catalog.ObjectInfoJson(),
+            });
+        if (catalog.Find(request.ClassType) is not { } node)
+            throw new RpcException(StatusCode.NotFound, $"No node type '{request.ClassType}'.");
+        return Task.FromResult(new ListNodeTypesResponse
+        {
+            NodeTypes = { NodeTypeMapping.ToProto(node) },
+            ObjectInfoJson = catalog.ObjectInfoJson(node.ClassType),
+        });
+    }
+
+    /// <summary>Reads, validates and queues; every refusal becomes its status. Returns only accepted submissions.</summary>
+    private async Task<SubmitResult> SubmitJobAsync(SubmitRequest request, string prefix, CancellationToken cancellationToken)
+    {
+        if (request.ClientRequestId.Length > MaxClientRequestIdLength)
+            RpcErrors.ThrowInvalidArgument(prefix + "client_request_id", $"must be at most {MaxClientRequestIdLength} characters");
+        var read = await reader.ReadAsync(request.Workflow, prefix + "workflow", cancellationToken);
+        if (read.Unreadable is { } unreadable) throw ValidationMapping.InvalidWorkflow(unreadable);
+
+        var result = engine.Submit(read.Workflow!, new SubmitOptions
+        {
+            Front = request.Front,
+            ClientRequestId = request.ClientRequestId.Length > 0 ? request.ClientRequestId : null,
+            ExtraData = request.ExtraData is null ? null : ProtoValues.ToJsonObject(request.ExtraData),
+            OutputTargets = OutputTargets(request.Workflow),
+        });
+        switch (result.Status)
+        {
+            case SubmitStatus.Queued:
+                return result;
+            case SubmitStatus.QueueFull:
+                readiness.Refresh();
+                throw RpcErrors.ResourceExhausted(
+                    $"The job queue is full ({engine.Options.QueueCapacity} pending jobs). Retry later.", QueueFullRetryDelay);
+            default:
+                throw ValidationMapping.InvalidWorkflow(result.Validation!);
+        }
+    }
+
+    /// <summary>The job's events from <paramref name="fromSequence"/> to its terminal one.</summary>
+    private async Task StreamAsync(string jobId, long fromSequence, bool inlineOutputs, IServerStreamWriter<JobEvent> responses,
+        CancellationToken cancellationToken)
+    {
+        IAsyncEnumerable<Domain.JobEvent> events;
+        try { events = engine.Subscribe(jobId, fromSequence, cancellationToken); }
+        catch (KeyNotFoundException) { throw JobNotFound(jobId); }
+
+        await foreach (var e in events)
+        {
+            var message = e is Domain.JobSucceeded
+                ? JobEventMapping.Succeeded(e, await outputFiles.DescribeAsync(
+                    engine.GetJob(jobId)?.Outputs ?? new Dictionary<string, IReadOnlyDictionary<string, object?>>(), inlineOutputs, cancellationToken))
+                : JobEventMapping.ToProto(e);
+            await responses.WriteAsync(message, cancellationToken);
+        }
+    }
+
+    private JobSnapshot FindJob(string jobId)
+    {
+        RequireJobId(jobId);
+        return engine.GetJob(jobId) ?? throw JobNotFound(jobId);
+    }
+
+    private static void RequireJobId(string jobId)
+    {
+        if (jobId.Length == 0) RpcErrors.ThrowInvalidArgument("job_id", "must not be empty");
+    }
+
+    private static RpcException JobNotFound(string jobId) =>
+        new(StatusCode.NotFound, $"No job '{(jobId.Length <= 64 ? jobId : jobId[..64] + "...")}' (unknown, or dropped from history).");
+
+    private static IReadOnlyCollection<string>? OutputTargets(WorkflowSpec? spec) =>
+        spec is { OutputNodeIds.Count: > 0 } ? spec.OutputNodeIds.ToArray() : null;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Run of job {JobId} ended by its caller; the job {Outcome}")]
+    private static partial void LogRunEnded(ILogger logger, string jobId, string outcome);
+}

@@ -10,7 +10,7 @@ namespace CharacterGen.Server.ComfyApi;
 /// status and the <c>executing {node: null}</c> finish signal. Everything goes to the prompt's client_id only
 /// (nothing without one), except status and execution_interrupted, which are broadcast.
 /// </summary>
-internal sealed class JobMessageTranslator(string promptId, string? clientId, bool previews, ComfySocketHub hub, WorkflowEngine engine)
+internal sealed class JobMessageTranslator(string promptId, string? clientId, bool previews, bool live, ComfySocketHub hub, WorkflowEngine engine)
 {
     private readonly JsonObject _nodeStates = new(); // progress_state: nodes that started, in start order
     private readonly Dictionary<string, double> _maxima = new(StringComparer.Ordinal);
@@ -22,15 +22,18 @@ internal sealed class JobMessageTranslator(string promptId, string? clientId, bo
         {
             case JobStarted:
                 _started = true;
-                hub.SetRunning(new ComfySocketHub.RunningPrompt(promptId, clientId, null));
-                hub.BroadcastStatus();
+                if (live)
+                {
+                    hub.SetRunning(new ComfySocketHub.RunningPrompt(promptId, clientId, null));
+                    hub.BroadcastStatus();
+                }
                 ToClient(ExecutionMessages.ExecutionStart, ExecutionMessages.Start(promptId, e.Timestamp));
                 break;
             case NodesCached cached:
                 ToClient(ExecutionMessages.ExecutionCached, ExecutionMessages.Cached(promptId, cached.NodeIds, e.Timestamp));
                 break;
             case NodeStarted started:
-                hub.SetRunning(new ComfySocketHub.RunningPrompt(promptId, clientId, started.NodeId));
+                if (live) hub.SetRunning(new ComfySocketHub.RunningPrompt(promptId, clientId, started.NodeId));
                 ToClient(ExecutionMessages.Executing, ExecutionMessages.ExecutingNode(promptId, started.NodeId));
                 SetState(started.NodeId, 0, 1, "running");
                 break;
@@ -65,8 +68,11 @@ internal sealed class JobMessageTranslator(string promptId, string? clientId, bo
 
     private void Finish()
     {
-        hub.ClearRunning(promptId);
-        hub.BroadcastStatus();
+        if (live)
+        {
+            hub.ClearRunning(promptId);
+            hub.BroadcastStatus();
+        }
         if (_started) ToClient(ExecutionMessages.Executing, ExecutionMessages.ExecutingNode(promptId, null));
     }
 

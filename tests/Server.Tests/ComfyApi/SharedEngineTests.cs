@@ -41,6 +41,26 @@ public sealed class SharedEngineTests
     }
 
     [Test]
+    public async Task A_job_from_another_transport_that_ends_before_anyone_looked_is_still_relayed_completely()
+    {
+        await using var server = await ComfyServer.StartAsync();
+        await using var socket = await server.ConnectAsync("quick");
+        await socket.NextAsync();
+
+        var id = server.Engine.Submit(TestWorkflows.SaveChain().ToJsonString(), new SubmitOptions
+        {
+            ExtraData = new JsonObject { ["client_id"] = "quick" },
+        }).JobId!;
+        await server.Engine.WaitAsync(id);
+
+        var frames = await socket.ReadUntilFinishedAsync(id);
+        Assert.That(frames.Where(f => f.Type is not ("status" or "progress_state" or "progress") && !f.IsBinary).Select(f => f.Type), Is.EqualTo(new[]
+        {
+            "execution_start", "execution_cached", "executing", "executing", "executing", "executed", "execution_success", "executing",
+        }));
+    }
+
+    [Test]
     public async Task A_prompt_submitted_here_is_a_job_of_the_shared_engine()
     {
         await using var server = await ComfyServer.StartAsync();

@@ -37,6 +37,7 @@ public sealed class ComfyServer : IAsyncDisposable
     public WorkflowEngine Engine => Services.GetRequiredService<WorkflowEngine>();
     public DataFolders Folders => Services.GetRequiredService<DataFolders>();
     public Uri HttpAddress => Services.GetRequiredService<ServerEndpoints>().HttpAddress;
+    public Uri GrpcAddress => Services.GetRequiredService<ServerEndpoints>().GrpcAddress;
     public Uri WebSocketAddress(string path = "/ws", string? query = null) =>
         new UriBuilder(HttpAddress) { Scheme = "ws", Path = path, Query = query ?? "" }.Uri;
 

@@ -18,7 +18,7 @@ public sealed class TensorWorkerTests
     public async Task ExceptionsReachTheCallerAndTheWorkerKeepsGoing()
     {
         using var worker = new TensorWorker();
-        var e = Assert.ThrowsAsync<TorchException>(() => worker.RunAsync(() =>
+        var e = await Assert.ThrowsAsync<TorchException>(() => worker.RunAsync(() =>
         {
             using var scope = Torch.NewScope();
             return F.Matmul(Torch.Ones([2, 3]), Torch.Ones([2, 3])).NumElements;
@@ -33,7 +33,7 @@ public sealed class TensorWorkerTests
     }
 
     [Test]
-    public void CancelledBeforeStartDoesNotRun()
+    public async Task CancelledBeforeStartDoesNotRun()
     {
         using var worker = new TensorWorker();
         using var gate = new ManualResetEventSlim();
@@ -43,7 +43,7 @@ public sealed class TensorWorkerTests
         Task<bool> queued = worker.RunAsync(() => ran = true, cts.Token);
         cts.Cancel();
         gate.Set();
-        Assert.ThrowsAsync<TaskCanceledException>(() => queued);
+        await Assert.ThrowsAsync<TaskCanceledException>(() => queued);
         Assert.That(ran, Is.False);
         Assert.That(blocker.Wait(5000), Is.True);
     }

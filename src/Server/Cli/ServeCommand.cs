@@ -17,7 +17,7 @@ public static class ServeCommand
         var settings = new (Option<string> Option, string Key)[]
         {
             (Text("--grpc-port", "PORT", $"gRPC (HTTP/2) port; 0 picks a free one [default: {ServerOptions.DefaultGrpcPort}]"), nameof(ServerOptions.GrpcPort)),
-            (Text("--http-port", "PORT", $"HTTP/1.1 port (status page, later the ComfyUI API) [default: {ServerOptions.DefaultHttpPort}]"), nameof(ServerOptions.HttpPort)),
+            (Text("--http-port", "PORT", $"HTTP/1.1 port: the ComfyUI-compatible HTTP and WebSocket API [default: {ServerOptions.DefaultHttpPort}]"), nameof(ServerOptions.HttpPort)),
             (Text("--listen", "ADDRESS", $"IP address to bind [default: {ServerOptions.DefaultListenAddress}]"), nameof(ServerOptions.ListenAddress)),
             (Text("--data", "DIR", $"Server data folder (assets, outputs) [default: {ServerOptions.DefaultDataDir}]"), nameof(ServerOptions.DataDir)),
             (Text("--models", "DIR", $"ComfyUI-style models folder [default: {ServerOptions.DefaultModelsDir}]"), nameof(ServerOptions.ModelsDir)),

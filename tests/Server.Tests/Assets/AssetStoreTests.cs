@@ -63,7 +63,7 @@ public sealed class AssetStoreTests
     {
         var store = Store(maxUploadBytes: 1000);
 
-        Assert.ThrowsAsync<AssetTooLargeException>(() => store.SaveAsync(new MemoryStream(new byte[1001]), AssetMetadata.None));
+        await Assert.ThrowsAsync<AssetTooLargeException>(() => store.SaveAsync(new MemoryStream(new byte[1001]), AssetMetadata.None));
 
         Assert.That(TempFiles(store), Is.Empty);
         Assert.That(Directory.GetDirectories(store.Root).Select(Path.GetFileName), Is.EqualTo(new[] { ".tmp" }));

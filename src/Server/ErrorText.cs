@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
 
-namespace CharacterGen.Server.ComfyApi;
+namespace CharacterGen.Server;
 
 /// <summary>
-/// Node error messages come from arbitrary exceptions and may carry absolute server paths. Clients get the file
-/// name only; the full message stays in the server log. (Same rule as the gRPC Workflows service.)
+/// Node error messages come from arbitrary exceptions (file not found, native loader errors) and may carry
+/// absolute server paths. Clients (gRPC and the ComfyUI API alike) get the file name only; the full message stays in
+/// the server log.
 /// </summary>
 internal static partial class ErrorText
 {

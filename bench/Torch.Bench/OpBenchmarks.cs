@@ -20,15 +20,18 @@ public class OpBenchmarks
         _bias = Torch.Randn([320], g).DetachFromScope();
     }
 
+    // Gradients off, as the PyTorch side (torch.no_grad()) and as generation runs in the product.
     [Benchmark]
     public void Matmul2048()
     {
+        using var noGrad = Autograd.NoGrad();
         using Tensor r = F.Matmul(_a, _b);
     }
 
     [Benchmark]
     public void Conv2d320x64x64()
     {
+        using var noGrad = Autograd.NoGrad();
         using Tensor r = F.Conv2d(_x, _w, _bias, padding: 1);
     }
 

@@ -6,15 +6,33 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using CharacterGen.Tensors.Bench;
 
-// Runs OpBenchmarks with BenchmarkDotNet, then the same ops in PyTorch (torch_ops.py), and prints both as GFLOP/s
-// with the ratio ours / PyTorch's (above 1 means we are faster).
-var config = DefaultConfig.Instance
+// Times OpBenchmarks (with BenchmarkDotNet, or with `stopwatch [N]` as plain timed calls), then the same ops in PyTorch
+// (torch_ops.py), and prints both as GFLOP/s with the ratio ours / PyTorch's (above 1 means we are faster).
+Dictionary<string, double> ours;
+if (args is ["stopwatch", ..])
+{
+    // Like for like with torch_ops.py: median of N plain timed calls after 5 warm-ups, no harness around them.
+    int n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
+    var bench = new OpBenchmarks();
+    bench.Setup();
+    ours = [];
+    foreach (var (name, call) in new (string, Action)[] { ("Matmul2048", bench.Matmul2048), ("Conv2d320x64x64", bench.Conv2d320x64x64) })
+    {
+        for (int i = 0; i < 5; i++) call();
+        var times = Enumerable.Range(0, n).Select(_ => { var sw = Stopwatch.StartNew(); call(); return sw.Elapsed.TotalSeconds; }).Order().ToArray();
+        ours[name] = times[n / 2];
+    }
+    bench.Cleanup();
+}
+else
+{
+    var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithWarmupCount(5).WithIterationCount(20).WithInvocationCount(4).WithUnrollFactor(1))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 var summary = BenchmarkRunner.Run<OpBenchmarks>(config, args);
-
-var ours = summary.Reports.Where(r => r.ResultStatistics is not null)
+ours = summary.Reports.Where(r => r.ResultStatistics is not null)
     .ToDictionary(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name, r => r.ResultStatistics!.Mean / 1e9);
+}
 
 string script = Path.Combine(AppContext.BaseDirectory, "torch_ops.py");
 var psi = new ProcessStartInfo("/usr/bin/python3", [script, Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)])

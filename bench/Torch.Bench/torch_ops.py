@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The same ops as OpBenchmarks.cs in PyTorch 1.13 (Debian python3-torch), printed as JSON: name -> mean seconds."""
+"""The same ops as OpBenchmarks.cs in PyTorch 1.13 (Debian python3-torch), printed as JSON: name -> median seconds."""
 import json
 import sys
 import time
@@ -22,7 +22,7 @@ def measure(fn, warmup=5, runs=30):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return sum(times) / len(times)
+    return sorted(times)[len(times) // 2]  # median: robust to stray stalls on a shared machine
 
 
 with torch.no_grad():

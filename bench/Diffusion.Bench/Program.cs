@@ -9,6 +9,9 @@ using CharacterGen.Tensors;
 // torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64]
 int runs512 = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 int runs64 = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+// Optional third argument: the weight and activation dtype on our side (float32 default; bfloat16 uses the CPU's
+// AVX512-BF16 kernels through oneDNN). The PyTorch side always runs float32.
+DType dtype = args.Length > 2 ? Enum.Parse<DType>(args[2], ignoreCase: true) : DType.Float32;
 Torch.Threads = Environment.ProcessorCount;
 string repo = FindRepoRoot();
 
@@ -27,6 +30,7 @@ using (var g = new Generator(0))
     }
 }
 
+if (dtype != DType.Float32) unet.To(Device.Cpu, dtype);
 var ours = new Dictionary<int, double>();
 using (Autograd.InferenceMode())
 {
@@ -34,7 +38,7 @@ using (Autograd.InferenceMode())
     {
         using var scope = Torch.NewScope();
         using var g = new Generator(1);
-        Tensor x = Torch.Randn([2, 4, size, size], g), t = Torch.Full([2], 500), ctx = Torch.Randn([2, 77, 768], g);
+        Tensor x = Torch.Randn([2, 4, size, size], g).To(dtype), t = Torch.Full([2], 500), ctx = Torch.Randn([2, 77, 768], g).To(dtype);
         using (Torch.NewScope()) unet.Forward(x, t, ctx); // warm-up
         var sw = new Stopwatch();
         for (int i = 0; i < runs; i++)
@@ -56,7 +60,7 @@ using var python = Process.Start(psi)!;
 var theirs = JsonSerializer.Deserialize<Dictionary<string, double>>(python.StandardOutput.ReadToEnd())!;
 python.WaitForExit();
 
-Console.WriteLine($"SD1.5 UNet, CFG batch 2, float32, {Environment.ProcessorCount} threads, libtorch {Torch.LibTorchVersion} ({Torch.CpuCapability})");
+Console.WriteLine($"SD1.5 UNet, CFG batch 2, ours in {dtype.TorchName()} (PyTorch float32), {Environment.ProcessorCount} threads, libtorch {Torch.LibTorchVersion} ({Torch.CpuCapability})");
 Console.WriteLine("| image | latent | CharacterGen s/step | PyTorch 1.13 eager s/step | ratio (ours / theirs) |");
 Console.WriteLine("|---|---|---|---|---|");
 foreach (var (size, pixels) in new[] { (64, 512), (8, 64) })

@@ -10,6 +10,12 @@ public sealed record ModelCacheOptions
     /// <summary>The environment variable naming the device weights go to ("cpu", "cuda", "cuda:1").</summary>
     public const string DeviceVariable = "CHARACTERGEN_DEVICE";
 
+    /// <summary>
+    /// The environment variable naming the weight dtype ("float32", "float16", "bfloat16"). On a CPU with AVX512-BF16,
+    /// bfloat16 runs small images about twice as fast; float32 (the default) matches ComfyUI's CPU results.
+    /// </summary>
+    public const string WeightDTypeVariable = "CHARACTERGEN_WEIGHT_DTYPE";
+
     /// <summary>Model files (checkpoints and VAE files together) kept loaded; the least recently used goes first.</summary>
     public int MaxLoaded { get; init; } = DefaultMaxLoaded;
 
@@ -22,12 +28,25 @@ public sealed record ModelCacheOptions
 
     public static ModelCacheOptions Default { get; } = new();
 
-    /// <summary>The defaults, with the device from <see cref="DeviceVariable"/> when it is set.</summary>
-    public static ModelCacheOptions FromEnvironment()
+    /// <summary>The defaults, with the device and weight dtype from <see cref="DeviceVariable"/> and <see cref="WeightDTypeVariable"/>.</summary>
+    public static ModelCacheOptions FromEnvironment() =>
+        FromVariables(Environment.GetEnvironmentVariable(DeviceVariable), Environment.GetEnvironmentVariable(WeightDTypeVariable));
+
+    public static ModelCacheOptions FromVariables(string? device, string? weightDType)
     {
-        string? device = Environment.GetEnvironmentVariable(DeviceVariable);
-        return string.IsNullOrWhiteSpace(device) ? Default : Default with { Device = Device.Parse(device.Trim()) };
+        var options = Default;
+        if (!string.IsNullOrWhiteSpace(device)) options = options with { Device = Device.Parse(device.Trim()) };
+        if (!string.IsNullOrWhiteSpace(weightDType)) options = options with { WeightDType = ParseWeightDType(weightDType.Trim()) };
+        return options;
     }
+
+    private static DType ParseWeightDType(string text) => text.ToLowerInvariant() switch
+    {
+        "float32" or "fp32" => DType.Float32,
+        "float16" or "fp16" => DType.Float16,
+        "bfloat16" or "bf16" => DType.BFloat16,
+        _ => throw new FormatException($"{WeightDTypeVariable} must be float32, float16 or bfloat16, not '{text}'"),
+    };
 
     public void Validate()
     {

@@ -4,6 +4,7 @@ using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Sampling;
 
@@ -24,8 +25,9 @@ internal sealed class EngineHarness : IAsyncDisposable
     public TensorExecutionThread Thread { get; }
     public WorkflowEngine Engine { get; }
 
-    public static EngineHarness Create(EngineOptions? options = null, LatentPreviewOptions? previews = null) =>
-        new(NodeTestEnvironment.Create(), options, previews);
+    public static EngineHarness Create(EngineOptions? options = null, LatentPreviewOptions? previews = null,
+        ModelCacheOptions? cacheOptions = null) =>
+        new(NodeTestEnvironment.Create(cacheOptions: cacheOptions), options, previews);
 
     /// <summary>A workflow shipped in workflows/, with the checkpoint set to the tiny one and overrides applied.</summary>
     public ApiWorkflow Workflow(string file, params string[] overrides)

@@ -13,13 +13,13 @@ internal sealed class NodeTestEnvironment : IDisposable
 {
     public const string Checkpoint = "tiny.safetensors";
 
-    private NodeTestEnvironment(string root)
+    private NodeTestEnvironment(string root, ModelCacheOptions? cacheOptions)
     {
         Root = root;
         Models = new ModelFolders(Path.Combine(root, "models"));
         Data = new DataFolders(Path.Combine(root, "data"));
         Data.EnsureCreated();
-        Cache = new ModelCache();
+        Cache = new ModelCache(cacheOptions ?? ModelCacheOptions.Default);
         Services = new ServiceBag().Add(Models).Add(Data).Add(Cache);
         Catalog = BuiltinNodes.Catalog(Models, Data);
     }
@@ -31,9 +31,9 @@ internal sealed class NodeTestEnvironment : IDisposable
     public ServiceBag Services { get; }
     public NodeCatalog Catalog { get; }
 
-    public static NodeTestEnvironment Create(bool withCheckpoint = true, ulong seed = 0)
+    public static NodeTestEnvironment Create(bool withCheckpoint = true, ulong seed = 0, ModelCacheOptions? cacheOptions = null)
     {
-        var env = new NodeTestEnvironment(Path.Combine(Path.GetTempPath(), "cg-nodes-" + Guid.NewGuid().ToString("N")));
+        var env = new NodeTestEnvironment(Path.Combine(Path.GetTempPath(), "cg-nodes-" + Guid.NewGuid().ToString("N")), cacheOptions);
         if (withCheckpoint) env.WriteCheckpoint(Checkpoint, seed);
         return env;
     }

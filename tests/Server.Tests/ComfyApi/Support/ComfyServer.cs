@@ -41,7 +41,8 @@ public sealed class ComfyServer : IAsyncDisposable
     public Uri WebSocketAddress(string path = "/ws", string? query = null) =>
         new UriBuilder(HttpAddress) { Scheme = "ws", Path = path, Query = query ?? "" }.Uri;
 
-    public static async Task<ComfyServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
+    /// <param name="builtinNodes">Serve the production node catalogue (SD1.5 nodes) instead of the test nodes.</param>
+    public static async Task<ComfyServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, bool builtinNodes = false)
     {
         var options = new ServerOptions
         {
@@ -62,7 +63,7 @@ public sealed class ComfyServer : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
-            builder.Services.AddSingleton<NodeCatalog>(nodes.Catalog); // before the engine's TryAdd of the built-ins
+            if (!builtinNodes) builder.Services.AddSingleton<NodeCatalog>(nodes.Catalog); // before the engine's TryAdd of the built-ins
         });
         await app.StartAsync();
         return new ComfyServer(app, options, nodes, logs);

@@ -35,7 +35,7 @@ public static class LoraMapper
                     long[] weightShape = shapes[$"{target.Target}:{target.ParameterName}"];
                     CheckFits(key, up, down, mid, weightShape, loraName, target, modelName);
                     patches.Add(new LoraPatch(target.Target, target.ParameterName, key, up.Alias(), down.Alias(), mid?.Alias(),
-                        alpha?.To(DType.Float64).Item(), dora?.Alias()));
+                        alpha is null ? null : ScalarOf(alpha), dora?.Alias()));
                     used.UnionWith([key + upSuffix, key + downSuffix]);
                     if (mid is not null) used.Add(key + midSuffix!);
                     if (alpha is not null) used.Add(key + LoraSuffixes.Alpha);
@@ -68,6 +68,12 @@ public static class LoraMapper
                 $"LoRA '{loraName}' does not fit model '{modelName}': {key} has up [{Dims(up)}], down [{Dims(down)}]"
                 + (mid is null ? "" : $", mid [{Dims(mid)}]")
                 + $" but {target.Target} weight {target.ParameterName} is [{string.Join(", ", weight)}] (a LoRA for another model family?)");
+    }
+
+    private static double ScalarOf(Tensor t)
+    {
+        using var scope = Torch.NewScope();
+        return t.To(DType.Float64).Item();
     }
 
     private static string Dims(Tensor t) => string.Join(", ", t.Shape);

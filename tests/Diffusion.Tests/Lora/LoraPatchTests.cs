@@ -135,6 +135,41 @@ public sealed class LoraPatchTests
     }
 
     [Test]
+    public void StackedLorasOnOneWeightAddUp()
+    {
+        LoraEntry e = new("lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q", ".lora_up.weight", ".lora_down.weight", LoraTarget.Unet, Attn1Q);
+        float[] original = AllWeights()[Attn1Q];
+        string pa = Path.Combine(_dir, "stack_a.safetensors"), pb = Path.Combine(_dir, "stack_b.safetensors");
+        var wa = LoraFixtures.Write(pa, _ckpt, [e], 20);
+        var wb = LoraFixtures.Write(pb, _ckpt, [e], 40);
+        using var fa = LoraFile.Load(pa);
+        using var fb = LoraFile.Load(pb);
+        using var a = LoraMapper.Map(fa, "a", _ckpt.Unet, _ckpt.Clip, "tiny");
+        using var b = LoraMapper.Map(fb, "b", _ckpt.Unet, _ckpt.Clip, "tiny");
+        _ckpt.UnetPatcher.Apply([new(a, 0.8), new(b, -1.5)]);
+
+        long[] shape = LoraFixtures.ParameterOf(_ckpt, e).Shape;
+        double[] withA = LoraFixtures.Expected(original, shape, e, wa, 0.8);
+        double[] deltaB = LoraFixtures.Expected(new float[original.Length], shape, e, wb, -1.5);
+        float[] actual = AllWeights()[Attn1Q];
+        Assert.That(actual.Select((v, i) => Math.Abs(v - (withA[i] + deltaB[i]))).Max(), Is.LessThan(1e-6));
+    }
+
+    [Test]
+    public void PatchingAndRestoringLeavesNoTensorBehind()
+    {
+        _ckpt.UnetPatcher.Apply([]);
+        long baseline = Tensor.LiveCount;
+        using (var a = MapNew([new("lora_unet_input_blocks_1_0_in_layers_2", ".lora_up.weight", ".lora_down.weight", LoraTarget.Unet, ResConv, Mid: true)], 11))
+        {
+            _ckpt.UnetPatcher.Apply([new(a, 1.0)]);
+            using (var shared = a.Share()) _ckpt.UnetPatcher.Apply([new(shared, 0.5)]);
+            _ckpt.UnetPatcher.Apply([]);
+        }
+        Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
+    }
+
+    [Test]
     public void StrengthZeroLeavesTheOutputBitIdentical()
     {
         using var a = MapNew([new("lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q", ".lora_up.weight", ".lora_down.weight", LoraTarget.Unet, Attn1Q),

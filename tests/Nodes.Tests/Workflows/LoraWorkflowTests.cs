@@ -57,4 +57,22 @@ public sealed class LoraWorkflowTests
         Assert.That(zero, Is.EqualTo(plain), "strength 0 is no LoRA");
         Assert.That(h.Env.Cache.LoadCount, Is.EqualTo(1), "the checkpoint was never read again");
     }
+
+    [Test]
+    public async Task Lora_values_and_weight_backups_are_released_with_the_cache()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        long baseline = Tensor.LiveCount;
+        await using (var h = EngineHarness.Create())
+        {
+            using (Torch.NewScope()) TestLoras.Write(h.Env, "style.safetensors", seed: 4);
+            await Image(h, WithLora(h, 1.0));
+            await Image(h, WithLora(h, 0.5));
+            await h.Engine.FreeAsync(); // the model stays loaded with the LoRA still applied
+            h.Env.Cache.Free();
+            Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
+        }
+    }
 }

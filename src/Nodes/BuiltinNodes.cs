@@ -21,6 +21,7 @@ public static class BuiltinNodes
     public static IEnumerable<NodeDefinition> Definitions(NodeFolders folders) =>
     [
         .. LoaderNodes.Definitions(folders),
+        .. LoraNodes.Definitions(folders),
         .. TextEncodeNodes.Definitions(),
         .. ConditioningNodes.Definitions(),
         .. LatentNodes.Definitions(),

@@ -26,7 +26,7 @@ public sealed class CatalogTests
     {
         string[] expected =
         [
-            "CheckpointLoaderSimple", "CheckpointLoader", "VAELoader", "CLIPTextEncode", "CLIPSetLastLayer", "ConditioningCombine",
+            "CheckpointLoaderSimple", "CheckpointLoader", "VAELoader", "LoraLoader", "LoraLoaderModelOnly", "CLIPTextEncode", "CLIPSetLastLayer", "ConditioningCombine",
             "ConditioningConcat", "ConditioningZeroOut", "ConditioningSetArea", "ImpactConcatConditionings", "EmptyLatentImage",
             "KSampler", "KSamplerAdvanced", "KSamplerSelect", "BasicScheduler", "RandomNoise", "DisableNoise", "CFGGuider",
             "BasicGuider", "SamplerCustomAdvanced", "VAEDecode", "VAEEncode", "VAEEncodeForInpaint", "LatentUpscale",

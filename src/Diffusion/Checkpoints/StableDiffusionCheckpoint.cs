@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
@@ -35,8 +36,21 @@ public sealed class StableDiffusionCheckpoint(
     /// <summary>Keys of the file that no loaded network used (EMA copies, position_ids buffers, parts not asked for, …).</summary>
     public IReadOnlyList<string> UnusedKeys { get; } = unusedKeys;
 
+    private WeightPatcher? _unetPatcher, _clipPatcher;
+
+    /// <summary>
+    /// The LoRA stack state of the shared UNet weights: every user applies its stack (possibly empty) through it right
+    /// before running the UNet, so the weights always match the job that runs.
+    /// </summary>
+    public WeightPatcher UnetPatcher => _unetPatcher ??= new(Unet ?? throw new InvalidOperationException("no UNet loaded"), LoraTarget.Unet);
+
+    /// <summary>The LoRA stack state of the shared text encoder weights (see <see cref="UnetPatcher"/>).</summary>
+    public WeightPatcher ClipPatcher => _clipPatcher ??= new(Clip ?? throw new InvalidOperationException("no text encoder loaded"), LoraTarget.Clip);
+
     public void Dispose()
     {
+        _unetPatcher?.Dispose();
+        _clipPatcher?.Dispose();
         Unet?.Dispose();
         Clip?.Dispose();
         Vae?.Dispose();

@@ -42,7 +42,7 @@ internal static class TextEncodeNodes
         var rows = chunks.ToList();
         if (weighted) rows.Add(tokenizer.EmptyTokens(chunks.Max(c => c.Count)));
 
-        ClipTextModel model = clip.Model;
+        ClipTextModel model = clip.PatchedModel();
         ClipTextOutput encoded = Run(model, clip, rows);
         var parts = new List<Tensor>(chunks.Count);
         Tensor? empty = weighted ? encoded.Hidden.Narrow(0, rows.Count - 1, 1) : null;

@@ -22,6 +22,8 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
     public Tensor[] Denoise(Tensor x, Tensor sigma, IReadOnlyList<ConditioningValue> conditionings)
     {
         using var scope = Torch.NewScope();
+        // The shared weights carry this model's LoRA stack for the calls below (a no-op when already active).
+        var unet = model.PatchedUnet();
         var sums = new Tensor[conditionings.Count];
         var counts = new Tensor[conditionings.Count];
         var pending = new List<Run>();
@@ -43,7 +45,7 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
             Tensor context = PadAndJoin(batch.Select(r => r.Context).ToList());
             NetworkCalls++;
             Tensor output = model.ModelSampling.ApplyModel(input, sigmas,
-                (scaled, timestep) => model.Unet.Forward(scaled, timestep, context).To(scaled.Device));
+                (scaled, timestep) => unet.Forward(scaled, timestep, context).To(scaled.Device));
             Tensor[] chunks = output.Chunk(batch.Count);
             for (int k = 0; k < batch.Count; k++)
             {

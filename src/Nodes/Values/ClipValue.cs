@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.Nodes.Models;
@@ -8,7 +9,8 @@ namespace CharacterGen.Nodes.Values;
 /// <summary>
 /// ComfyUI's CLIP: a non-owning handle to a cached checkpoint's text encoder, its tokenizer (found when first needed,
 /// so a workflow that never encodes text does not need the tokenizer files), the layer CLIPSetLastLayer chose and the
-/// textual-inversion embeddings.
+/// textual-inversion embeddings, and the LoRA stack this handle wants on the shared weights (applied on the tensor
+/// worker right before encoding, <see cref="PatchedModel"/>).
 /// </summary>
 public sealed class ClipValue : IDisposable
 {
@@ -16,9 +18,10 @@ public sealed class ClipValue : IDisposable
     private readonly Lazy<ClipTokenizer> _tokenizer;
 
     public ClipValue(ModelLease<StableDiffusionCheckpoint> lease, Lazy<ClipTokenizer> tokenizer, int layer,
-        EmbeddingFolder? embeddings = null)
+        EmbeddingFolder? embeddings = null, IReadOnlyList<WeightedLora>? loras = null)
     {
         _lease = lease;
+        Loras = loras ?? [];
         _tokenizer = tokenizer;
         Layer = layer;
         Embeddings = embeddings;
@@ -26,6 +29,21 @@ public sealed class ClipValue : IDisposable
 
     public ClipTextModel Model => _lease.Value.Clip
         ?? throw new InvalidOperationException($"'{Path.GetFileName(_lease.Path)}' has no text encoder");
+
+    /// <summary>The LoRA stack (CLIP patches only), applied in order; owned by this value.</summary>
+    public IReadOnlyList<WeightedLora> Loras { get; }
+
+    /// <summary>The shared text encoder with exactly this value's LoRA stack applied; call on the tensor worker.</summary>
+    public ClipTextModel PatchedModel()
+    {
+        ClipTextModel model = Model;
+        _lease.Value.ClipPatcher.Apply(Loras);
+        return model;
+    }
+
+    /// <summary>A new handle to the same weights with one more LoRA on top of this one's stack.</summary>
+    public ClipValue WithLora(LoraPatches clipPatches, double strength) =>
+        new(_lease.Share(), _tokenizer, Layer, Embeddings, [.. ShareLoras(), new WeightedLora(clipPatches, strength)]);
 
     public ClipTokenizer Tokenizer => _tokenizer.Value;
 
@@ -39,9 +57,18 @@ public sealed class ClipValue : IDisposable
         _lease.Value.Config.Family == "sd2" ? SDTokenizerOptions.ClipG : SDTokenizerOptions.ClipL;
 
     /// <summary>Another handle to the same text encoder, reading another layer.</summary>
-    public ClipValue WithLayer(int layer) => new(_lease.Share(), _tokenizer, layer, Embeddings);
+    public ClipValue WithLayer(int layer) => new(_lease.Share(), _tokenizer, layer, Embeddings, ShareLoras());
 
-    public void Dispose() => _lease.Dispose();
+    /// <summary>Another handle to the same encoder, layer and LoRA stack.</summary>
+    public ClipValue Share() => new(_lease.Share(), _tokenizer, Layer, Embeddings, ShareLoras());
+
+    private WeightedLora[] ShareLoras() => [.. Loras.Select(l => l with { Lora = l.Lora.Share() })];
+
+    public void Dispose()
+    {
+        _lease.Dispose();
+        foreach (WeightedLora l in Loras) l.Lora.Dispose();
+    }
 
     public override string ToString() => $"Clip({Path.GetFileName(_lease.Path)}, layer {Layer})";
 }

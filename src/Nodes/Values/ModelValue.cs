@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.Nodes.Models;
@@ -8,15 +9,18 @@ namespace CharacterGen.Nodes.Values;
 
 /// <summary>
 /// ComfyUI's MODEL: a non-owning handle to a cached checkpoint's UNet (through a lease), with its model sampling and
-/// latent format. Disposing it releases the lease, never the weights of a model something else still uses.
+/// latent format, and the LoRA stack this handle wants on those weights. The shared weights are patched only on the
+/// tensor worker, right before the UNet runs (<see cref="PatchedUnet"/>). Disposing it releases the lease and its LoRA
+/// patches, never the weights of a model something else still uses.
 /// </summary>
 public sealed class ModelValue : IDisposable
 {
     private readonly ModelLease<StableDiffusionCheckpoint> _lease;
 
-    public ModelValue(ModelLease<StableDiffusionCheckpoint> lease)
+    public ModelValue(ModelLease<StableDiffusionCheckpoint> lease, IReadOnlyList<WeightedLora>? loras = null)
     {
         _lease = lease;
+        Loras = loras ?? [];
         ModelSampling = lease.Value.Prediction == PredictionType.VPrediction
             ? DiscreteModelSampling.VPrediction()
             : DiscreteModelSampling.Eps();
@@ -24,6 +28,24 @@ public sealed class ModelValue : IDisposable
 
     public UnetModel Unet => _lease.Value.Unet
         ?? throw new InvalidOperationException($"'{System.IO.Path.GetFileName(_lease.Path)}' was loaded without its UNet");
+
+    /// <summary>The LoRA stack (UNet patches only), applied in order; owned by this value.</summary>
+    public IReadOnlyList<WeightedLora> Loras { get; }
+
+    /// <summary>
+    /// The shared UNet with exactly this value's LoRA stack applied (originals when the stack is empty). Call on the
+    /// tensor worker right before running it; a stack already active costs nothing.
+    /// </summary>
+    public UnetModel PatchedUnet()
+    {
+        UnetModel unet = Unet;
+        _lease.Value.UnetPatcher.Apply(Loras);
+        return unet;
+    }
+
+    /// <summary>A new handle to the same weights with one more LoRA on top of this one's stack.</summary>
+    public ModelValue WithLora(LoraPatches unetPatches, double strength) =>
+        new(_lease.Share(), [.. ShareLoras(), new WeightedLora(unetPatches, strength)]);
 
     public IModelSampling ModelSampling { get; }
 
@@ -36,9 +58,15 @@ public sealed class ModelValue : IDisposable
     public string Path => _lease.Path;
 
     /// <summary>Another handle to the same model (for values that keep it, such as a GUIDER).</summary>
-    public ModelValue Share() => new(_lease.Share());
+    public ModelValue Share() => new(_lease.Share(), ShareLoras());
 
-    public void Dispose() => _lease.Dispose();
+    private WeightedLora[] ShareLoras() => [.. Loras.Select(l => l with { Lora = l.Lora.Share() })];
+
+    public void Dispose()
+    {
+        _lease.Dispose();
+        foreach (WeightedLora l in Loras) l.Lora.Dispose();
+    }
 
     public override string ToString() => $"Model({System.IO.Path.GetFileName(Path)})";
 }

@@ -58,7 +58,7 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     /// <summary>The files the job's SaveImage reported, as full paths.</summary>
     public IEnumerable<string> SavedFiles(JobSnapshot job) =>
-        job.Outputs.Values.SelectMany(ui => (IEnumerable<Dictionary<string, object?>>)ui["images"]!)
+        job.Outputs.Values.Where(ui => ui.ContainsKey("images")).SelectMany(ui => (IEnumerable<Dictionary<string, object?>>)ui["images"]!)
             .Select(i => Path.Combine(Env.Data.Output, (string)i["subfolder"]!, (string)i["filename"]!));
 
     public async ValueTask DisposeAsync()

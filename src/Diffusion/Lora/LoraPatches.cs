@@ -1,0 +1,28 @@
+namespace CharacterGen.Diffusion.Lora;
+
+/// <summary>
+/// A LoRA resolved against one model: its patches per network and the file's tensor names that addressed nothing
+/// (ComfyUI logs those as "lora key not loaded"). Owns the patches.
+/// </summary>
+public sealed class LoraPatches(string identity, IReadOnlyList<LoraPatch> patches, IReadOnlyList<string> unmatched) : IDisposable
+{
+    /// <summary>The LoRA file's identity (path, size, write time).</summary>
+    public string Identity { get; } = identity;
+
+    public IReadOnlyList<LoraPatch> Patches { get; } = patches;
+
+    /// <summary>Tensor names of the file that matched no weight, in file order.</summary>
+    public IReadOnlyList<string> Unmatched { get; } = unmatched;
+
+    public IEnumerable<LoraPatch> For(LoraTarget target) => Patches.Where(p => p.Target == target);
+
+    /// <summary>A copy holding only one network's patches (own handles), e.g. for a MODEL value.</summary>
+    public LoraPatches Only(LoraTarget target) => new(Identity, [.. For(target).Select(p => p.Share())], Unmatched);
+
+    public LoraPatches Share() => new(Identity, [.. Patches.Select(p => p.Share())], Unmatched);
+
+    public void Dispose()
+    {
+        foreach (LoraPatch p in Patches) p.Dispose();
+    }
+}

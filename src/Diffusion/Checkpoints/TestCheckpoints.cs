@@ -3,6 +3,7 @@ using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.Tensors;
+using CharacterGen.Tensors.Nn;
 using CharacterGen.Tensors.Safetensors;
 
 namespace CharacterGen.Diffusion.Checkpoints;
@@ -33,6 +34,20 @@ public static class TestCheckpoints
             .Select(e => new KeyValuePair<string, Tensor>(e.Key, Initial(e.Key, e.Shape, generator).To(dtype)))
             .ToList();
         SafetensorsTensors.Save(path, tensors, withMetadata ? Metadata(config, $"random weights, seed {seed}") : null);
+    }
+
+    /// <summary>
+    /// Fills every parameter of a built network with the same random initialisation the writers use, in memory (for
+    /// full-size networks that would be too large to write, e.g. the 2.6 B-parameter SDXL UNet). float32 on the CPU.
+    /// </summary>
+    public static void Initialize(Module module, ulong seed = 0)
+    {
+        using var generator = new Generator(seed);
+        foreach (var (name, p) in module.NamedParameters())
+        {
+            using var scope = Torch.NewScope();
+            p.Set(Initial(name, p.Shape, generator));
+        }
     }
 
     /// <summary>A VAE file (keys without "first_stage_model."), as in ComfyUI's models/vae folder.</summary>

@@ -2,6 +2,7 @@ using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;
@@ -58,7 +59,7 @@ internal static class TextEncodeNodes
     {
         if (clip.ModelG is not null) return EncodeSdxl(clip, text, text, null);
         var tokenizer = new SDTokenizer(clip.Tokenizer, clip.TokenizerOptions, clip.Embeddings);
-        var (cond, pooled) = EncodeChunks(clip, clip.Model, tokenizer, tokenizer.TokenizeWithWeights(text));
+        var (cond, pooled) = EncodeChunks(clip, clip.Model, tokenizer, tokenizer.TokenizeWithWeights(text), EmbeddingFolder.ClipL);
         return new ConditioningValue([new ConditioningEntry(cond, pooled)]);
     }
 
@@ -76,8 +77,8 @@ internal static class TextEncodeNodes
         while (chunksL.Count < chunksG.Count) chunksL.Add(tokL.EmptyTokens(chunksL[0].Count));
         while (chunksG.Count < chunksL.Count) chunksG.Add(tokG.EmptyTokens(chunksG[0].Count));
         using var scope = Torch.NewScope();
-        var (condL, _) = EncodeChunks(clip, clip.Model, tokL, chunksL);
-        var (condG, pooledG) = EncodeChunks(clip, modelG, tokG, chunksG);
+        var (condL, _) = EncodeChunks(clip, clip.Model, tokL, chunksL, EmbeddingFolder.ClipL);
+        var (condG, pooledG) = EncodeChunks(clip, modelG, tokG, chunksG, EmbeddingFolder.ClipG);
         Tensor cond = SdxlTextEncoding.Combine(condL, condG).MoveToOuterScope();
         return new ConditioningValue([new ConditioningEntry(cond, pooledG.MoveToOuterScope(), Size: size)]);
     }
@@ -88,13 +89,13 @@ internal static class TextEncodeNodes
     /// are joined along the tokens; the pooled output is the first chunk's. Tensors end up float32 on the CPU.
     /// </summary>
     private static (Tensor Cond, Tensor Pooled) EncodeChunks(ClipValue clip, ClipTextModel model, SDTokenizer tokenizer,
-        IReadOnlyList<TokenChunk> chunks)
+        IReadOnlyList<TokenChunk> chunks, string embeddingKey)
     {
         bool weighted = TokenWeighting.HasWeights(chunks);
         var rows = chunks.ToList();
         if (weighted) rows.Add(tokenizer.EmptyTokens(chunks.Max(c => c.Count)));
 
-        ClipTextOutput encoded = Run(model, clip, rows);
+        ClipTextOutput encoded = Run(model, clip, rows, embeddingKey);
         var parts = new List<Tensor>(chunks.Count);
         Tensor? empty = weighted ? encoded.Hidden.Narrow(0, rows.Count - 1, 1) : null;
         for (int k = 0; k < chunks.Count; k++)
@@ -107,7 +108,7 @@ internal static class TextEncodeNodes
         return (cond, pooled);
     }
 
-    private static ClipTextOutput Run(ClipTextModel model, ClipValue clip, List<TokenChunk> rows)
+    private static ClipTextOutput Run(ClipTextModel model, ClipValue clip, List<TokenChunk> rows, string embeddingKey)
     {
         int length = rows[0].Count;
         if (rows.Any(r => r.Count != length)) throw new InvalidOperationException("token chunks differ in length");
@@ -128,7 +129,7 @@ internal static class TextEncodeNodes
                 if (rows[r][p].Embedding is not { } slot) continue;
                 if (!vectors.TryGetValue(slot.Name, out Tensor? v))
                 {
-                    v = clip.Embeddings!.Vectors(slot.Name);
+                    v = clip.Embeddings!.Vectors(slot.Name, embeddingKey);
                     if (v.Size(1) != width)
                         throw new InvalidOperationException(
                             $"embedding '{slot.Name}' has vectors of width {v.Size(1)}; this text encoder needs {width}");

@@ -67,6 +67,21 @@ public sealed class SdxlNodeTests
     }
 
     [Test]
+    public void Sdxl_embeddings_give_clip_l_and_clip_g_their_own_vectors()
+    {
+        using var scope = Torch.NewScope();
+        string dir = Path.Combine(_env.Models.Root, "embeddings");
+        Directory.CreateDirectory(dir);
+        using (Torch.NewScope())
+            CharacterGen.Tensors.Safetensors.SafetensorsTensors.Save(Path.Combine(dir, "xlstyle.safetensors"),
+                [new("clip_g", Torch.Full([2, 48], 0.25f)), new("clip_l", Torch.Full([2, 32], 0.5f))]);
+        using var with = _env.Run<ConditioningValue>("CLIPTextEncode", ("text", "a cat embedding:xlstyle"), ("clip", Clip));
+        using var without = _env.Run<ConditioningValue>("CLIPTextEncode", ("text", "a cat"), ("clip", Clip));
+        Assert.That(with.Entries[0].Cond.Shape, Is.EqualTo(new long[] { 1, 77, 80 }));
+        Assert.That(with.Entries[0].Pooled!.ToArray<float>(), Is.Not.EqualTo(without.Entries[0].Pooled!.ToArray<float>()));
+    }
+
+    [Test]
     public void KSampler_runs_on_sdxl_with_both_encoders()
     {
         using var scope = Torch.NewScope();

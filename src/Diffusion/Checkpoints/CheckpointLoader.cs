@@ -59,7 +59,7 @@ public static class CheckpointLoader
                 {
                     binder.Add(clip, SdxlClipLPrefix);
                     clipG = new ClipTextModel(Require(config.ClipG, "clip_g text encoder"));
-                    binder.Add(clipG, OpenClipLayout.Mapper(SdxlClipGPrefix));
+                    binder.Add(clipG, OpenClipLayout.Mapper(SdxlClipGPrefix, shapes));
                 }
                 else if (OpenClipLayout.IsPresent(shapes)) binder.Add(clip, OpenClipLayout.Map);
                 else binder.Add(clip, ClipLayoutPrefix(shapes));

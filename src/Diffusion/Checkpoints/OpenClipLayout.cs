@@ -8,7 +8,9 @@ namespace CharacterGen.Diffusion.Checkpoints;
 /// ("conditioner.embedders.1.model."), read into our HF-named CLIP modules: resblocks.N.{ln_1, attn.in_proj (fused q|k|v), attn.out_proj, ln_2, mlp.c_fc, mlp.c_proj} map to
 /// encoder.layers.N.{layer_norm1, self_attn.{q,k,v}_proj, self_attn.out_proj, layer_norm2, mlp.fc1, mlp.fc2}
 /// (the conversion ComfyUI's clip_text_transformers_convert performs). text_projection [width, proj] (applied as x @ P)
-/// becomes our Linear text_projection.weight = Pᵀ when the config has a projection (SDXL); logit_scale is unused.
+/// becomes our Linear text_projection.weight = Pᵀ when the config has a projection (SDXL); a file that already spells it
+/// "text_projection.weight" (Linear layout) is read as it is, as ComfyUI's clip_text_transformers_convert accepts both.
+/// logit_scale is unused.
 /// </summary>
 internal static partial class OpenClipLayout
 {
@@ -35,15 +37,26 @@ internal static partial class OpenClipLayout
             NumAttentionHeads = ClipTextConfig.HeadsFor(hidden),
             IntermediateSize = (int)Shape("transformer.resblocks.0.mlp.c_fc.weight")[0],
             HiddenAct = "gelu",
-            ProjectionDim = withProjection ? (int)Shape("text_projection")[1] : null,
+            ProjectionDim = !withProjection ? null
+                : shapes.TryGetValue(prefix + LinearProjection, out long[]? linear) ? (int)linear[0]
+                : (int)Shape("text_projection")[1],
         };
     }
 
     /// <summary>Our parameter name (relative to text_model) → where it is in an SD2 checkpoint.</summary>
     public static WeightRef Map(string name) => Map(name, Prefix);
 
-    /// <summary>A name map for the text tower under <paramref name="prefix"/>.</summary>
-    public static Func<string, WeightRef> Mapper(string prefix) => name => Map(name, prefix);
+    private const string LinearProjection = "text_projection.weight";
+
+    /// <summary>
+    /// A name map for the text tower under <paramref name="prefix"/>; with <paramref name="shapes"/>, a projection stored as
+    /// "text_projection.weight" is read untransposed.
+    /// </summary>
+    public static Func<string, WeightRef> Mapper(string prefix, IReadOnlyDictionary<string, long[]>? shapes = null)
+    {
+        bool linear = shapes?.ContainsKey(prefix + LinearProjection) == true;
+        return name => linear && name == LinearProjection ? new(prefix + LinearProjection) : Map(name, prefix);
+    }
 
     /// <summary>Our parameter name (relative to text_model) → where it is in an OpenCLIP text tower under <paramref name="prefix"/>.</summary>
     public static WeightRef Map(string name, string prefix)

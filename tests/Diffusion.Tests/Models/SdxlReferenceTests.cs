@@ -63,6 +63,34 @@ public sealed class SdxlReferenceTests
     }
 
     [Test]
+    public void AProjectionStoredInLinearLayoutLoadsUntransposed()
+    {
+        const string key = CheckpointLoader.SdxlClipGPrefix + "text_projection";
+        string path = Path.Combine(Path.GetTempPath(), $"sdxl-linear-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (Torch.NewScope())
+            {
+                using var file = SafetensorsFile.Open(SdxlFixture.CheckpointPath);
+                var tensors = file.Entries.Select(e => e.Name == key
+                    ? new KeyValuePair<string, Tensor>(key + ".weight", file.LoadTensor(key).Transpose(0, 1).Contiguous())
+                    : new KeyValuePair<string, Tensor>(e.Name, file.LoadTensor(e.Name))).ToList();
+                SafetensorsTensors.Save(path, tensors, null);
+            }
+            using var checkpoint = CheckpointLoader.Load(path);
+            Assert.That(checkpoint.ConfigSource, Is.EqualTo(ConfigSource.Detected));
+            Assert.That(checkpoint.Config, Is.EqualTo(_checkpoint.Config));
+            using var scope = Torch.NewScope();
+            var r = checkpoint.ClipG!.Forward(SdxlFixture.Io("clip_g.ids"), layer: -2, normalizeHidden: false);
+            TensorCompare.Close(r.Pooled, SdxlFixture.Io("clip_g.pooled"), what: "pooled via text_projection.weight");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void UnetWithAdmInputMatchesPyTorch()
     {
         using var scope = Torch.NewScope();

@@ -18,6 +18,13 @@ public sealed record CheckpointConfig
     /// <summary>"sd1", "sd2" or "sdxl".</summary>
     public string Family { get; init; } = "sd1";
     public PredictionType Prediction { get; init; } = PredictionType.Epsilon;
+
+    /// <summary>
+    /// The noise schedule is rescaled to zero terminal SNR (ComfyUI sampling_settings zsnr; SDXL v-prediction checkpoints
+    /// that carry a "ztsnr" key beside "v_pred").
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ZeroTerminalSnr { get; init; }
     public UnetConfig? Unet { get; init; }
     /// <summary>The (first) text encoder: SD1 CLIP-L, SD2 OpenCLIP-H, SDXL clip_l.</summary>
     public ClipTextConfig? Clip { get; init; }
@@ -71,7 +78,8 @@ public sealed record CheckpointConfig
     }
 
     public bool Equals(CheckpointConfig? other) =>
-        other is not null && Family == other.Family && Prediction == other.Prediction && Equals(Unet, other.Unet)
+        other is not null && Family == other.Family && Prediction == other.Prediction
+        && ZeroTerminalSnr == other.ZeroTerminalSnr && Equals(Unet, other.Unet)
         && Equals(Clip, other.Clip) && Equals(ClipG, other.ClipG) && Equals(Vae, other.Vae);
 
     public override int GetHashCode() => HashCode.Combine(Family, Prediction, Unet, Clip, ClipG, Vae);

@@ -114,7 +114,8 @@ public static class CheckpointLoader
     /// Detects a checkpoint's configuration from names and shapes (ignoring any metadata). The prediction type follows
     /// ComfyUI: a "v_pred" key means v-prediction; for SD2, so does std(output_blocks.11.1…norm1.bias) &gt; 0.09 (the 768-v
     /// models), which needs <paramref name="file"/> to read that tensor; otherwise ε. SDXL is recognised by its clip_g
-    /// ("conditioner.embedders.1.model."). ComfyUI's "ztsnr" key (zero-terminal-SNR schedule) is not handled yet.
+    /// ("conditioner.embedders.1.model."); there, "ztsnr" beside "v_pred" means a zero-terminal-SNR schedule (ComfyUI
+    /// supported_models.SDXL.model_type).
     /// </summary>
     public static CheckpointConfig DetectConfig(IReadOnlyDictionary<string, long[]> shapes, SafetensorsFile? file = null)
     {
@@ -145,6 +146,7 @@ public static class CheckpointLoader
     {
         Family = "sdxl",
         Prediction = shapes.ContainsKey("v_pred") ? PredictionType.VPrediction : PredictionType.Epsilon,
+        ZeroTerminalSnr = shapes.ContainsKey("v_pred") && shapes.ContainsKey("ztsnr"),
         Unet = UnetConfig.Detect(shapes, UnetPrefix),
         Clip = shapes.ContainsKey(SdxlClipLPrefix + "embeddings.token_embedding.weight") ? ClipTextConfig.Detect(shapes, SdxlClipLPrefix) : null,
         ClipG = OpenClipLayout.Detect(shapes, SdxlClipGPrefix, withProjection: true),

@@ -18,7 +18,7 @@ public sealed class ModelValue : IDisposable
     {
         _lease = lease;
         ModelSampling = lease.Value.Prediction == PredictionType.VPrediction
-            ? DiscreteModelSampling.VPrediction()
+            ? DiscreteModelSampling.VPrediction(lease.Value.Config.ZeroTerminalSnr)
             : DiscreteModelSampling.Eps();
     }
 

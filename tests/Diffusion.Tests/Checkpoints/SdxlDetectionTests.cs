@@ -59,12 +59,17 @@ public sealed class SdxlDetectionTests
     }
 
     [Test]
-    public void SdxlVPredKeyMeansVPrediction()
+    public void SdxlVPredKeyMeansVPredictionAndZtsnrAZeroTerminalSnrSchedule()
     {
         var shapes = Shapes(TinySizes.SdxlConfig());
         Assert.That(CheckpointLoader.DetectConfig(shapes).Prediction, Is.EqualTo(PredictionType.Epsilon));
+        shapes["ztsnr"] = [];
+        Assert.That(CheckpointLoader.DetectConfig(shapes).ZeroTerminalSnr, Is.False, "ztsnr counts only with v_pred");
         shapes["v_pred"] = [];
-        Assert.That(CheckpointLoader.DetectConfig(shapes).Prediction, Is.EqualTo(PredictionType.VPrediction));
+        CheckpointConfig detected = CheckpointLoader.DetectConfig(shapes);
+        Assert.That(detected.Prediction, Is.EqualTo(PredictionType.VPrediction));
+        Assert.That(detected.ZeroTerminalSnr, Is.True);
+        Assert.That(CheckpointConfig.FromJson(detected.ToJson()), Is.EqualTo(detected));
     }
 
     [Test]

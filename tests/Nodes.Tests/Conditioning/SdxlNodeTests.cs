@@ -82,6 +82,19 @@ public sealed class SdxlNodeTests
     }
 
     [Test]
+    public void Sdxl_latent_previews_use_sdxls_rgb_factors_and_bias()
+    {
+        using var scope = Torch.NewScope();
+        Tensor zeros = Torch.Zeros([1, 4, 2, 2]);
+        byte[] sd15 = CharacterGen.Diffusion.Imaging.ImageDecoder.Decode(CharacterGen.Nodes.Sampling.LatentPreview.Png(zeros)).Pixels;
+        byte[] sdxl = CharacterGen.Diffusion.Imaging.ImageDecoder.Decode(
+            CharacterGen.Nodes.Sampling.LatentPreview.Png(zeros, LatentFormat.SDXL)).Pixels;
+        // A zero latent shows the bias: (0.1084 + 1) / 2 red, (−0.0175 + 1) / 2 green.
+        Assert.That(sdxl[0], Is.GreaterThan(sd15[0] + 10));
+        Assert.That(sdxl[1], Is.LessThan(sd15[1]));
+    }
+
+    [Test]
     public void KSampler_runs_on_sdxl_with_both_encoders()
     {
         using var scope = Torch.NewScope();

@@ -10,8 +10,9 @@ namespace CharacterGen.Diffusion.Checkpoints;
 /// <summary>
 /// Loads SD1.x/SD2.x/SDXL single-file safetensors checkpoints (ComfyUI/LDM layout: "model.diffusion_model.",
 /// "cond_stage_model.transformer.text_model." or OpenCLIP "cond_stage_model.model.", SDXL's
-/// "conditioner.embedders.{0,1}.", "first_stage_model.") and VAE files. The configuration comes from the <c>charactergen.config</c> metadata when present, else from names and
-/// shapes; networks are built from it and filled by walking parameter names.
+/// "conditioner.embedders.{0,1}.", "first_stage_model.") and VAE files. The configuration comes from the
+/// <c>charactergen.config</c> metadata when present, else from names and shapes; networks are built from it and filled
+/// by walking parameter names.
 /// </summary>
 public static class CheckpointLoader
 {
@@ -22,6 +23,9 @@ public static class CheckpointLoader
     /// <summary>SDXL clip_l (HF CLIPTextModel) and clip_g (OpenCLIP bigG), as sgm's GeneralConditioner names them.</summary>
     public const string SdxlClipLPrefix = "conditioner.embedders.0.transformer.text_model.";
     public const string SdxlClipGPrefix = "conditioner.embedders.1.model.";
+
+    // The SDXL refiner has only clip_g, as the first embedder.
+    private const string SdxlRefinerClipGPrefix = "conditioner.embedders.0.model.";
 
     // Older transformers versions saved CLIP without "text_model." (ComfyUI load_clip_weights renames it).
     private const string ClipPrefixOld = "cond_stage_model.transformer.";
@@ -42,6 +46,8 @@ public static class CheckpointLoader
                 $"'{Path.GetFileName(path)}' is not an SD1.x/SD2.x/SDXL checkpoint (it looks like: {family.Describe()})"
                 + (family == ModelFamily.Vae ? "; load it with LoadVae" : ""));
         }
+        if (OpenClipLayout.IsPresent(shapes, SdxlRefinerClipGPrefix))
+            throw new CheckpointLoadException($"'{Path.GetFileName(path)}' is an SDXL refiner checkpoint, which is not supported yet");
         CheckpointConfig? stored = CheckpointConfig.FromMetadata(file.Metadata);
         CheckpointConfig config = stored ?? DetectConfig(shapes, file);
         var binder = new WeightBinder(file);
@@ -140,8 +146,8 @@ public static class CheckpointLoader
         return new CheckpointConfig { Family = family, Prediction = prediction, Unet = unet, Clip = clip, Vae = vae };
     }
 
-    // SDXL base/refiner layout (ComfyUI model_detection: adm from label_emb, context from attn2.to_k; clip_l may be absent
-    // as in the refiner).
+    // SDXL base layout (ComfyUI model_detection: adm from label_emb, context from attn2.to_k). The refiner (clip_g alone at
+    // embedders.0, ADM 2560 with an aesthetic score) is refused by Load.
     private static CheckpointConfig DetectSdxlConfig(IReadOnlyDictionary<string, long[]> shapes) => new()
     {
         Family = "sdxl",

@@ -73,6 +73,26 @@ public sealed class SdxlDetectionTests
     }
 
     [Test]
+    public void AnSdxlRefinerIsRefusedWithAClearMessage()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"refiner-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (CharacterGen.Tensors.Torch.NewScope())
+                SafetensorsTensors.Save(path, [
+                    new("model.diffusion_model.input_blocks.0.0.weight", CharacterGen.Tensors.Torch.Zeros([384, 4, 3, 3])),
+                    new("conditioner.embedders.0.model.token_embedding.weight", CharacterGen.Tensors.Torch.Zeros([10, 8])),
+                ], null);
+            var e = Assert.Throws<CheckpointLoadException>(() => CheckpointLoader.Load(path).Dispose());
+            Assert.That(e!.Message, Does.Contain("SDXL refiner"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void WrittenTinySdxlCheckpointRoundTripsThroughTheLoader()
     {
         string path = Path.Combine(Path.GetTempPath(), $"sdxl-{Guid.NewGuid():N}.safetensors");

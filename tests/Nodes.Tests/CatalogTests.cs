@@ -32,6 +32,7 @@ public sealed class CatalogTests
             "BasicGuider", "SamplerCustomAdvanced", "VAEDecode", "VAEEncode", "VAEEncodeForInpaint", "LatentUpscale",
             "LatentUpscaleBy", "SetLatentNoiseMask", "LoadImage", "LoadImageMask", "ImageScale", "ImageScaleBy", "SaveImage",
             "PreviewImage",
+            "CLIPTextEncodeSDXL",
         ];
         Assert.That(_info.Select(p => p.Key), Is.EquivalentTo(expected));
     }

@@ -15,11 +15,22 @@ public sealed record CheckpointConfig
 {
     public const string MetadataKey = "charactergen.config";
 
-    /// <summary>"sd1" or "sd2".</summary>
+    /// <summary>"sd1", "sd2" or "sdxl".</summary>
     public string Family { get; init; } = "sd1";
     public PredictionType Prediction { get; init; } = PredictionType.Epsilon;
+
+    /// <summary>
+    /// The noise schedule is rescaled to zero terminal SNR (ComfyUI sampling_settings zsnr; SDXL v-prediction checkpoints
+    /// that carry a "ztsnr" key beside "v_pred").
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ZeroTerminalSnr { get; init; }
     public UnetConfig? Unet { get; init; }
+    /// <summary>The (first) text encoder: SD1 CLIP-L, SD2 OpenCLIP-H, SDXL clip_l.</summary>
     public ClipTextConfig? Clip { get; init; }
+
+    /// <summary>SDXL's second text encoder, OpenCLIP bigG with text_projection ("conditioner.embedders.1.model."); null otherwise.</summary>
+    public ClipTextConfig? ClipG { get; init; }
     public VaeConfig? Vae { get; init; }
 
     [JsonIgnore]
@@ -27,11 +38,18 @@ public sealed record CheckpointConfig
     {
         "sd1" => ModelFamily.SD1Checkpoint,
         "sd2" => ModelFamily.SD2Checkpoint,
+        "sdxl" => ModelFamily.SDXLCheckpoint,
         _ => ModelFamily.Unknown,
     };
 
-    /// <summary>ComfyUI's default CLIP layer for the family: SD1 the last (−1), SD2 the penultimate (−2).</summary>
-    [JsonIgnore] public int DefaultClipLayer => Family == "sd2" ? -2 : -1;
+    /// <summary>
+    /// ComfyUI's default CLIP layer for the family: SD1 the last (−1), SD2 and SDXL the penultimate (−2; SDXL without the
+    /// final layer norm, see <see cref="NormalizeClipHidden"/>).
+    /// </summary>
+    [JsonIgnore] public int DefaultClipLayer => Family is "sd2" or "sdxl" ? -2 : -1;
+
+    /// <summary>Whether the chosen hidden layer goes through final_layer_norm (ComfyUI layer_norm_hidden_state: SD1/SD2 yes, SDXL no).</summary>
+    [JsonIgnore] public bool NormalizeClipHidden => Family != "sdxl";
 
     private static readonly JsonSerializerOptions s_json = new()
     {
@@ -60,8 +78,9 @@ public sealed record CheckpointConfig
     }
 
     public bool Equals(CheckpointConfig? other) =>
-        other is not null && Family == other.Family && Prediction == other.Prediction && Equals(Unet, other.Unet)
-        && Equals(Clip, other.Clip) && Equals(Vae, other.Vae);
+        other is not null && Family == other.Family && Prediction == other.Prediction
+        && ZeroTerminalSnr == other.ZeroTerminalSnr && Equals(Unet, other.Unet)
+        && Equals(Clip, other.Clip) && Equals(ClipG, other.ClipG) && Equals(Vae, other.Vae);
 
-    public override int GetHashCode() => HashCode.Combine(Family, Prediction, Unet, Clip, Vae);
+    public override int GetHashCode() => HashCode.Combine(Family, Prediction, Unet, Clip, ClipG, Vae);
 }

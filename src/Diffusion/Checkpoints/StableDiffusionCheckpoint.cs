@@ -15,22 +15,25 @@ public enum ConfigSource
     Detected,
 }
 
-/// <summary>The networks of a loaded SD1.x/SD2.x single-file checkpoint and what was learned about it. Owns the weights.</summary>
+/// <summary>The networks of a loaded SD1.x/SD2.x/SDXL single-file checkpoint and what was learned about it. Owns the weights.</summary>
 public sealed class StableDiffusionCheckpoint(
     CheckpointConfig config, ConfigSource source, UnetModel? unet, ClipTextModel? clip, AutoencoderKL? vae,
-    IReadOnlyList<string> unusedKeys) : IDisposable
+    IReadOnlyList<string> unusedKeys, ClipTextModel? clipG = null) : IDisposable
 {
     public CheckpointConfig Config { get; } = config;
     public ConfigSource ConfigSource { get; } = source;
     public ModelFamily Family => Config.ModelFamily;
     public PredictionType Prediction => Config.Prediction;
 
-    /// <summary>ComfyUI's default CLIPSetLastLayer value for the family (SD1 −1, SD2 −2).</summary>
+    /// <summary>ComfyUI's default CLIPSetLastLayer value for the family (SD1 −1, SD2 and SDXL −2).</summary>
     public int DefaultClipLayer => Config.DefaultClipLayer;
 
     /// <summary>The networks asked for (see <see cref="CheckpointParts"/>); null for those not loaded.</summary>
     public UnetModel? Unet { get; } = unet;
     public ClipTextModel? Clip { get; } = clip;
+
+    /// <summary>SDXL's OpenCLIP bigG (loaded with <see cref="CheckpointParts.Clip"/>); null for SD1/SD2.</summary>
+    public ClipTextModel? ClipG { get; } = clipG;
     public AutoencoderKL? Vae { get; } = vae;
 
     /// <summary>Keys of the file that no loaded network used (EMA copies, position_ids buffers, parts not asked for, …).</summary>
@@ -53,6 +56,7 @@ public sealed class StableDiffusionCheckpoint(
         _clipPatcher?.Dispose();
         Unet?.Dispose();
         Clip?.Dispose();
+        ClipG?.Dispose();
         Vae?.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.Tensors;
+using CharacterGen.Tensors.Nn;
 using CharacterGen.Tensors.Safetensors;
 
 namespace CharacterGen.Diffusion.Checkpoints;
@@ -17,8 +18,12 @@ public static class TestCheckpoints
     public static void WriteSd15(string path, ulong seed = 0, TinySizes? sizes = null, DType dtype = DType.Float32) =>
         Write(path, (sizes ?? TinySizes.Default).ToConfig(), seed, dtype);
 
+    /// <summary>A tiny SDXL-layout checkpoint (UNet with label_emb, clip_l, OpenCLIP clip_g with text_projection, VAE).</summary>
+    public static void WriteSdxl(string path, ulong seed = 0, DType dtype = DType.Float32) =>
+        Write(path, TinySizes.SdxlConfig(), seed, dtype);
+
     /// <summary>
-    /// A checkpoint of any configuration (SD2 family: OpenCLIP text keys), random weights drawn in order from one
+    /// A checkpoint of any configuration (SD2 family: OpenCLIP text keys; SDXL: "conditioner.embedders.{0,1}."), random weights drawn in order from one
     /// generator seeded with <paramref name="seed"/>. <paramref name="withMetadata"/> stores the configuration.
     /// </summary>
     public static void Write(string path, CheckpointConfig config, ulong seed = 0, DType dtype = DType.Float32, bool withMetadata = true)
@@ -29,6 +34,20 @@ public static class TestCheckpoints
             .Select(e => new KeyValuePair<string, Tensor>(e.Key, Initial(e.Key, e.Shape, generator).To(dtype)))
             .ToList();
         SafetensorsTensors.Save(path, tensors, withMetadata ? Metadata(config, $"random weights, seed {seed}") : null);
+    }
+
+    /// <summary>
+    /// Fills every parameter of a built network with the same random initialisation the writers use, in memory (for
+    /// full-size networks that would be too large to write, e.g. the 2.6 B-parameter SDXL UNet). float32 on the CPU.
+    /// </summary>
+    public static void Initialize(Module module, ulong seed = 0)
+    {
+        using var generator = new Generator(seed);
+        foreach (var (name, p) in module.NamedParameters())
+        {
+            using var scope = Torch.NewScope();
+            p.Set(Initial(name, p.Shape, generator));
+        }
     }
 
     /// <summary>A VAE file (keys without "first_stage_model."), as in ComfyUI's models/vae folder.</summary>
@@ -73,7 +92,8 @@ public static class TestCheckpoints
     /// <summary>
     /// Names and shapes of a checkpoint in the single-file layout, in module order: "model.diffusion_model." UNet,
     /// the text encoder (SD1: "cond_stage_model.transformer.text_model."; SD2: OpenCLIP "cond_stage_model.model." with
-    /// fused in_proj), "first_stage_model." VAE. Sections whose configuration is null are left out.
+    /// fused in_proj; SDXL: clip_l under "conditioner.embedders.0.transformer.text_model." and OpenCLIP clip_g under
+    /// "conditioner.embedders.1.model."), "first_stage_model." VAE. Sections whose configuration is null are left out.
     /// </summary>
     public static IEnumerable<(string Key, long[] Shape)> Layout(CheckpointConfig config)
     {
@@ -82,25 +102,33 @@ public static class TestCheckpoints
             using var unet = new UnetModel(u);
             foreach (var (name, p) in unet.NamedParameters(CheckpointLoader.UnetPrefix)) yield return (name, p.Shape);
         }
+        bool sdxl = config.Family == "sdxl";
         if (config.Clip is { } c)
         {
-            using var clip = new ClipTextModel(c);
-            var seen = new HashSet<string>();
-            foreach (var (name, p) in clip.NamedParameters())
-            {
-                if (config.Family != "sd2")
-                {
-                    yield return (CheckpointLoader.ClipPrefix + name, p.Shape);
-                    continue;
-                }
-                WeightRef r = OpenClipLayout.Map(name);
-                if (seen.Add(r.Key)) yield return (r.Key, [p.Shape[0] * r.Parts, .. p.Shape[1..]]);
-            }
+            var layout = config.Family == "sd2" ? OpenClipLayout.Map
+                : (Func<string, WeightRef>)(name => new((sdxl ? CheckpointLoader.SdxlClipLPrefix : CheckpointLoader.ClipPrefix) + name));
+            foreach (var entry in TextLayout(c, layout)) yield return entry;
+        }
+        if (sdxl && config.ClipG is { } g)
+        {
+            foreach (var entry in TextLayout(g, OpenClipLayout.Mapper(CheckpointLoader.SdxlClipGPrefix))) yield return entry;
         }
         if (config.Vae is { } v)
         {
             using var vae = new AutoencoderKL(v);
             foreach (var (name, p) in vae.NamedParameters(CheckpointLoader.VaePrefix)) yield return (name, p.Shape);
+        }
+    }
+
+    // Fused OpenCLIP in_proj tensors appear once, with their stored shape.
+    private static IEnumerable<(string Key, long[] Shape)> TextLayout(ClipTextConfig config, Func<string, WeightRef> map)
+    {
+        using var clip = new ClipTextModel(config);
+        var seen = new HashSet<string>();
+        foreach (var (name, p) in clip.NamedParameters())
+        {
+            WeightRef r = map(name);
+            if (seen.Add(r.Key)) yield return (r.Key, r.StoredShape(p.Shape));
         }
     }
 

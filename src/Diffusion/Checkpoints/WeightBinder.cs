@@ -4,8 +4,16 @@ using CharacterGen.Tensors.Safetensors;
 
 namespace CharacterGen.Diffusion.Checkpoints;
 
-/// <summary>Where a parameter's value lives in the file: a key, or one of <see cref="Parts"/> equal slices (dim 0) of a fused tensor.</summary>
-internal readonly record struct WeightRef(string Key, int Part = 0, int Parts = 1);
+/// <summary>
+/// Where a parameter's value lives in the file: a key, or one of <see cref="Parts"/> equal slices (dim 0) of a fused
+/// tensor; <see cref="Transposed"/> marks a matrix stored as its transpose (OpenCLIP's text_projection).
+/// </summary>
+internal readonly record struct WeightRef(string Key, int Part = 0, int Parts = 1, bool Transposed = false)
+{
+    /// <summary>The shape the file holds for a parameter of <paramref name="shape"/>.</summary>
+    public long[] StoredShape(long[] shape) =>
+        Transposed ? [shape[1] * Parts, shape[0]] : [shape[0] * Parts, .. shape[1..]];
+}
 
 /// <summary>
 /// Fills modules from a safetensors file by walking parameter names. Every key and shape is checked against the
@@ -44,6 +52,7 @@ internal sealed class WeightBinder(SafetensorsFile file)
                 }
                 stored = [stored[0] / r.Parts, .. stored[1..]];
             }
+            if (r.Transposed) stored = stored.Length == 2 ? [stored[1], stored[0]] : stored;
             if (!Compatible(stored, p.Shape))
             {
                 _mismatched.Add($"{r.Key}: file {Format(entry.Shape)} vs expected {Format(p.Shape)}");
@@ -74,6 +83,7 @@ internal sealed class WeightBinder(SafetensorsFile file)
                 long n = t.Size(0) / r.Parts;
                 t = t.Narrow(0, r.Part * n, n).Contiguous().To(device);
             }
+            if (r.Transposed) t = t.Transpose(0, 1).Contiguous();
             if (!t.Shape.AsSpan().SequenceEqual(p.Shape)) t = t.Reshape(p.Shape);
             p.Set(t);
         }

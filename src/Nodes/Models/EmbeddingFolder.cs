@@ -8,27 +8,31 @@ namespace CharacterGen.Nodes.Models;
 /// <summary>
 /// Textual-inversion embeddings from <c>models/embeddings/</c> for <c>embedding:name</c> in prompts (ComfyUI
 /// load_embed): <c>name</c>, <c>name.safetensors</c> or <c>name.sft</c>, resolved inside the folder. The vectors are the
-/// file's <c>clip_l</c> tensor (SDXL-style files), its <c>emb_params</c>, its <c>string_to_param.*</c> tensor, or its
-/// only (first) tensor, shaped [count, width]. Pickle files (.pt, .bin) are never loaded.
+/// file's <c>clip_l</c> tensor (SDXL-style files; <c>clip_g</c> for SDXL's second encoder, as ComfyUI's embedding_key),
+/// its <c>emb_params</c>, its <c>string_to_param.*</c> tensor, or its only (first) tensor, shaped [count, width].
+/// Pickle files (.pt, .bin) are never loaded.
 /// </summary>
 public sealed class EmbeddingFolder(ModelFolders folders) : IEmbeddingLookup
 {
+    public const string ClipL = "clip_l";
+    public const string ClipG = "clip_g";
+
     private static readonly string[] Extensions = ["", ".safetensors", ".sft"];
 
     public int? VectorCount(string name) => Find(name) is { } found ? (int)Rows(found.Entry.Shape) : null;
 
     /// <summary>The embedding's vectors [count, width] as float32 on the CPU (owned by the caller's scope).</summary>
     /// <exception cref="FileNotFoundException">There is no embedding of that name.</exception>
-    public Tensor Vectors(string name)
+    public Tensor Vectors(string name, string key = ClipL)
     {
-        var (path, entry) = Find(name) ?? throw new FileNotFoundException($"no embedding named '{name}' in embeddings/");
+        var (path, entry) = Find(name, key) ?? throw new FileNotFoundException($"no embedding named '{name}' in embeddings/");
         using var file = SafetensorsFile.Open(path);
         using var scope = Torch.NewScope();
         Tensor t = file.LoadTensor(entry.Name, DType.Float32);
         return t.Reshape(Rows(entry.Shape), entry.Shape[^1]).MoveToOuterScope();
     }
 
-    private (string Path, SafetensorsEntry Entry)? Find(string name)
+    private (string Path, SafetensorsEntry Entry)? Find(string name, string key = ClipL)
     {
         foreach (string ext in Extensions)
         {
@@ -43,15 +47,15 @@ public sealed class EmbeddingFolder(ModelFolders folders) : IEmbeddingLookup
             }
             if (!ModelFolders.WeightExtensions.Contains(Path.GetExtension(path))) continue;
             using var file = SafetensorsFile.Open(path);
-            SafetensorsEntry? entry = Pick(file);
+            SafetensorsEntry? entry = Pick(file, key);
             if (entry is not null) return (path, entry);
         }
         return null;
     }
 
-    private static SafetensorsEntry? Pick(SafetensorsFile file)
+    private static SafetensorsEntry? Pick(SafetensorsFile file, string preferred)
     {
-        foreach (string key in (string[])["clip_l", "emb_params"])
+        foreach (string key in (string[])[preferred, "emb_params"])
             if (file.TryGet(key, out var e)) return e;
         return file.Entries.FirstOrDefault(e => e.Name.StartsWith("string_to_param.", StringComparison.Ordinal))
             ?? file.Entries.FirstOrDefault();

@@ -45,6 +45,23 @@ public static class TinyModelWriter
         return new Written(full, folder, vocabulary.Count);
     }
 
+    /// <summary>A tiny SDXL-layout checkpoint (<see cref="TinySizes.SdxlConfig"/>, both encoders sized to the tiny vocabulary) and its tokenizer.</summary>
+    public static Written WriteSdxl(string checkpointPath, ulong seed = 0, int merges = DefaultMerges)
+    {
+        ClipVocabulary vocabulary = Vocabulary(merges);
+        string full = Path.GetFullPath(checkpointPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        CheckpointConfig config = TinySizes.SdxlConfig();
+        config = config with
+        {
+            Clip = config.Clip! with { VocabSize = vocabulary.Count }, ClipG = config.ClipG! with { VocabSize = vocabulary.Count },
+        };
+        TestCheckpoints.Write(full, config, seed);
+        string folder = ModelCache.SiblingTokenizerFolder(full);
+        WriteTokenizer(folder, vocabulary);
+        return new Written(full, folder, vocabulary.Count);
+    }
+
     /// <summary>Hugging Face's tokenizer files: vocab.json (token → id) and merges.txt (a version line, then "left right").</summary>
     public static void WriteTokenizer(string folder, ClipVocabulary vocabulary)
     {

@@ -93,7 +93,7 @@ internal static class CustomSamplerNodes
         Tensor samples = latent.Samples.To(model.Device, DType.Float32);
         using SamplingResult result = GuidedSampling.Sample(guider.CreateGuider(new UnetDenoiser(model)), model.ModelSampling,
             model.LatentFormat, sampler, sigmas, noise.Generate(latent), samples, noise.Seed, latent.NoiseMask?.To(model.Device),
-            SamplingProgress.Callback(ctx));
+            SamplingProgress.Callback(ctx, model.LatentFormat));
         return (latent.WithSamples(result.Samples.To(Device.Cpu, DType.Float32)),
             latent.WithSamples(result.Denoised.To(Device.Cpu, DType.Float32)));
     }

@@ -89,7 +89,7 @@ internal static class KSamplerNodes
         // Sampling runs where the weights are; the LATENT itself lives on the CPU (ComfyUI's intermediate device).
         Tensor samples = KSampler.Sample(guider, model.ModelSampling, model.LatentFormat,
             latent.Samples.To(model.Device, DType.Float32), settings, latent.NoiseMask?.To(model.Device),
-            latent.BatchIndex, SamplingProgress.Callback(ctx));
+            latent.BatchIndex, SamplingProgress.Callback(ctx, model.LatentFormat));
         return latent.WithSamples(samples.To(Device.Cpu, DType.Float32));
     }
 }
@@ -97,12 +97,12 @@ internal static class KSamplerNodes
 /// <summary>Per-step progress (value = step + 1, max = steps), with a latent preview when enabled; a cancellation point.</summary>
 internal static class SamplingProgress
 {
-    public static SamplerCallback Callback(NodeContext ctx)
+    public static SamplerCallback Callback(NodeContext ctx, LatentFormat? format = null)
     {
         int interval = LatentPreview.IntervalFor(ctx);
         return (step, total, _, denoised) =>
         {
-            byte[]? preview = interval > 0 && (step % interval == 0 || step == total - 1) ? LatentPreview.Png(denoised) : null;
+            byte[]? preview = interval > 0 && (step % interval == 0 || step == total - 1) ? LatentPreview.Png(denoised, format) : null;
             ctx.ReportProgress(step + 1, total, preview);
         };
     }

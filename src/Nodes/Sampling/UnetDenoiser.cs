@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;
@@ -5,11 +6,12 @@ using CharacterGen.Tensors;
 namespace CharacterGen.Nodes.Sampling;
 
 /// <summary>
-/// x̂₀ for several conditionings at once around an SD1.x/SD2.x UNet (ComfyUI samplers.calc_cond_batch): every entry
+/// x̂₀ for several conditionings at once around an SD1.x/SD2.x/SDXL UNet (ComfyUI samplers.calc_cond_batch): every entry
 /// of every conditioning becomes one run over its area of x; runs whose inputs have the same shape and whose token
 /// counts can be padded to a common multiple (at most 4× the shorter, by repeating, as CONDCrossAttn.concat) share one
 /// UNet call; each conditioning's result is the mult-weighted average of its runs (mult = strength, feathered over 8
-/// latent cells at area edges inside the image).
+/// latent cells at area edges inside the image). For SDXL each run also carries its ADM vector y (pooled ‖ size
+/// embeddings; sizes default to the whole latent ×8, as ComfyUI encode_model_conds).
 /// </summary>
 public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<ConditioningValue>
 {
@@ -32,7 +34,7 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
             sums[i] = Torch.ZerosLike(x);
             counts[i] = Torch.OnesLike(x) * 1e-37;
             foreach (ConditioningEntry entry in conditionings[i].Entries)
-                if (Prepare(x, entry, i) is { } run) pending.Add(run);
+                if (Prepare(x, entry, i, model.Unet.Config.AdmInChannels is not null) is { } run) pending.Add(run);
         }
 
         while (pending.Count > 0)
@@ -43,9 +45,10 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
             Tensor input = Torch.Cat(batch.Select(r => r.Input).ToArray());
             Tensor sigmas = Torch.Cat(batch.Select(_ => sigma).ToArray());
             Tensor context = PadAndJoin(batch.Select(r => r.Context).ToList());
+            Tensor? y = first.Y is null ? null : Torch.Cat(batch.Select(r => r.Y!).ToArray());
             NetworkCalls++;
             Tensor output = model.ModelSampling.ApplyModel(input, sigmas,
-                (scaled, timestep) => unet.Forward(scaled, timestep, context).To(scaled.Device));
+                (scaled, timestep) => unet.Forward(scaled, timestep, context, y).To(scaled.Device));
             Tensor[] chunks = output.Chunk(batch.Count);
             for (int k = 0; k < batch.Count; k++)
             {
@@ -67,7 +70,7 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
     }
 
     /// <summary>One entry's input region, weight and context (ComfyUI get_area_and_mult); null for an empty area.</summary>
-    private static Run? Prepare(Tensor x, ConditioningEntry entry, int index)
+    private static Run? Prepare(Tensor x, ConditioningEntry entry, int index, bool adm)
     {
         long height = x.Size(2), width = x.Size(3);
         Tensor input = x;
@@ -82,7 +85,14 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
         Tensor mult = Torch.OnesLike(input) * entry.Strength;
         if (area is not null) Feather(mult, area, height, width);
         Tensor context = RepeatToBatch(entry.Cond.To(x.Device, x.DType), x.Size(0));
-        return new Run(index, input, mult, area, context);
+        Tensor? y = null;
+        if (adm)
+        {
+            Tensor pooled = entry.Pooled ?? throw new InvalidOperationException("an SDXL conditioning needs a pooled output (encode it with an SDXL CLIP)");
+            SdxlSizeConditioning size = entry.Size ?? SdxlSizeConditioning.ForLatent(width, height);
+            y = RepeatToBatch(size.AdmVector(pooled.To(x.Device, DType.Float32)), x.Size(0)).To(x.DType);
+        }
+        return new Run(index, input, mult, area, context, y);
     }
 
     // Linear ramps over min(8, size/4) cells at each area edge that is not the latent's border.
@@ -105,7 +115,13 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
     {
         long n = cond.Size(0);
         if (n > batch) return cond.Narrow(0, 0, batch);
-        if (n < batch) return cond.Repeat((batch + n - 1) / n, 1, 1).Narrow(0, 0, batch);
+        if (n < batch)
+        {
+            long[] times = new long[cond.Dim];
+            Array.Fill(times, 1L);
+            times[0] = (batch + n - 1) / n;
+            return cond.Repeat(times).Narrow(0, 0, batch);
+        }
         return cond;
     }
 
@@ -130,5 +146,5 @@ public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<Condit
 
     private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
-    private sealed record Run(int Index, Tensor Input, Tensor Mult, ConditioningArea? Area, Tensor Context);
+    private sealed record Run(int Index, Tensor Input, Tensor Mult, ConditioningArea? Area, Tensor Context, Tensor? Y = null);
 }

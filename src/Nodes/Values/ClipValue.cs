@@ -45,6 +45,12 @@ public sealed class ClipValue : IDisposable
     public ClipValue WithLora(LoraPatches clipPatches, double strength) =>
         new(_lease.Share(), _tokenizer, Layer, Embeddings, [.. ShareLoras(), new WeightedLora(clipPatches, strength)]);
 
+    /// <summary>SDXL's second encoder (OpenCLIP bigG, clip_g); null for SD1/SD2.</summary>
+    public ClipTextModel? ModelG => _lease.Value.ClipG;
+
+    /// <summary>Whether the chosen layer goes through final_layer_norm (SD1/SD2 yes; SDXL no, ComfyUI sdxl_clip).</summary>
+    public bool NormalizeHidden => _lease.Value.Config.NormalizeClipHidden;
+
     public ClipTokenizer Tokenizer => _tokenizer.Value;
 
     /// <summary>CLIPSetLastLayer's value: −1 the last layer, −2 the penultimate, ….</summary>
@@ -52,7 +58,10 @@ public sealed class ClipValue : IDisposable
 
     public EmbeddingFolder? Embeddings { get; }
 
-    /// <summary>SD1's CLIP-L pads with the end token; SD2's OpenCLIP-H with 0 (ComfyUI sd2_clip).</summary>
+    /// <summary>
+    /// SD1's CLIP-L (and SDXL's clip_l) pads with the end token; SD2's OpenCLIP-H with 0 (ComfyUI sd2_clip). SDXL's clip_g
+    /// uses <see cref="SDTokenizerOptions.ClipG"/>.
+    /// </summary>
     public SDTokenizerOptions TokenizerOptions =>
         _lease.Value.Config.Family == "sd2" ? SDTokenizerOptions.ClipG : SDTokenizerOptions.ClipL;
 

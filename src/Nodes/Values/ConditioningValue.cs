@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Values;
@@ -9,9 +10,11 @@ public sealed record ConditioningArea(long Height, long Width, long Y, long X);
 
 /// <summary>
 /// One <c>[tensor, dict]</c> pair of a CONDITIONING list: the token embeddings [B, T, D], the pooled output, and the
-/// dict keys the SD1.5 denoiser reads (area, strength). Build copies with <see cref="Alias"/> so handles are never shared.
+/// dict keys the denoiser reads (area, strength; SDXL's width/height/crop/target as <see cref="Size"/>, null = the
+/// latent's size ×8 at sampling time). Build copies with <see cref="Alias"/> so handles are never shared.
 /// </summary>
-public sealed record ConditioningEntry(Tensor Cond, Tensor? Pooled, ConditioningArea? Area = null, double Strength = 1.0)
+public sealed record ConditioningEntry(Tensor Cond, Tensor? Pooled, ConditioningArea? Area = null, double Strength = 1.0,
+    SdxlSizeConditioning? Size = null)
 {
     /// <summary>The same entry holding new handles to the same storage.</summary>
     public ConditioningEntry Alias() => this with { Cond = Cond.Alias(), Pooled = Pooled?.Alias() };

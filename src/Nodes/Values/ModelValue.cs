@@ -22,7 +22,7 @@ public sealed class ModelValue : IDisposable
         _lease = lease;
         Loras = loras ?? [];
         ModelSampling = lease.Value.Prediction == PredictionType.VPrediction
-            ? DiscreteModelSampling.VPrediction()
+            ? DiscreteModelSampling.VPrediction(lease.Value.Config.ZeroTerminalSnr)
             : DiscreteModelSampling.Eps();
     }
 
@@ -49,8 +49,8 @@ public sealed class ModelValue : IDisposable
 
     public IModelSampling ModelSampling { get; }
 
-    /// <summary>SD1.x and SD2.x share the SD1.5 latent format (×0.18215).</summary>
-    public LatentFormat LatentFormat => LatentFormat.SD15;
+    /// <summary>SD1.x and SD2.x share the SD1.5 latent format (×0.18215); SDXL has its own (×0.13025).</summary>
+    public LatentFormat LatentFormat => _lease.Value.Family == ModelFamily.SDXLCheckpoint ? LatentFormat.SDXL : LatentFormat.SD15;
 
     /// <summary>Where the weights are: latents are moved here for sampling.</summary>
     public Device Device => Unet.OutConv.Weight.Value.Device;

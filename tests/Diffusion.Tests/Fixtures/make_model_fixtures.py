@@ -46,6 +46,8 @@ def norm(p, c):
 def unet_spec(c, p="model.diffusion_model."):
     mc, emb = c["model_channels"], c["model_channels"] * 4
     s = linear(p + "time_embed.0", mc, emb) + linear(p + "time_embed.2", emb, emb)
+    if c.get("adm_in_channels"):  # SDXL: openaimodel.py num_classes="sequential"
+        s += linear(p + "label_emb.0.0", c["adm_in_channels"], emb) + linear(p + "label_emb.0.2", emb, emb)
 
     def res(q, cin, cout):
         r = norm(q + "in_layers.0", cin) + conv(q + "in_layers.2", cin, cout, 3) + linear(q + "emb_layers.1", emb, cout)
@@ -212,13 +214,15 @@ def clip_forward(sd, c, ids, layer, p="cond_stage_model.transformer.text_model."
     return ln(sd, p + "final_layer_norm", chosen), chosen, pooled
 
 
-def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model."):
+def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None):
     mc = c["model_channels"]
     half = mc // 2
     freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
     args = t[:, None].float() * freqs[None]
     temb = torch.cat([torch.cos(args), torch.sin(args)], -1)
     emb = lin(sd, p + "time_embed.2", F.silu(lin(sd, p + "time_embed.0", temb)))
+    if y is not None:  # SDXL ADM vector through label_emb, added to the time embedding
+        emb = emb + lin(sd, p + "label_emb.0.2", F.silu(lin(sd, p + "label_emb.0.0", y)))
 
     def res(q, h):
         r = cnv(sd, q + "in_layers.2", F.silu(gn(sd, q + "in_layers.0", h, 1e-5)))

@@ -36,6 +36,17 @@ public sealed class WorkflowEngineTests
     }
 
     [Test]
+    public async Task The_shipped_sdxl_workflow_runs_on_a_tiny_sdxl_checkpoint()
+    {
+        await using var h = EngineHarness.Create();
+        using (Torch.NewScope()) CharacterGen.Nodes.Models.TinyModelWriter.WriteSdxl(h.Env.CheckpointPath(NodeTestEnvironment.Checkpoint), seed: 6);
+        var (_, job) = await h.RunAsync(h.Workflow("txt2img_sdxl.json", Small));
+        Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
+        var image = ImageDecoder.Decode(File.ReadAllBytes(h.SavedFiles(job).Single()));
+        Assert.That((image.Width, image.Height), Is.EqualTo((64, 64)));
+    }
+
+    [Test]
     public async Task Rerunning_an_identical_prompt_executes_nothing_and_writes_no_new_file()
     {
         await using var h = EngineHarness.Create();

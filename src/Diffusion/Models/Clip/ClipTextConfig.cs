@@ -16,12 +16,25 @@ public sealed record ClipTextConfig
     /// <summary>"quick_gelu" (x·σ(1.702x), OpenAI CLIP-L) or "gelu" (exact; OpenCLIP ViT-H/bigG).</summary>
     public string HiddenAct { get; init; } = "quick_gelu";
 
+    /// <summary>
+    /// Width of text_projection (a bias-free Linear applied to the pooled vector), or null for an unprojected pooled output
+    /// (SD1/SDXL clip_l). SDXL's clip_g projects its pooled output (ComfyUI sdxl_clip: 1280 → 1280).
+    /// </summary>
+    public int? ProjectionDim { get; init; }
+
     public static ClipTextConfig ClipL { get; } = new();
 
     /// <summary>OpenCLIP ViT-H/14 text tower, the SD2.x text encoder.</summary>
     public static ClipTextConfig OpenClipH { get; } = new()
     {
         HiddenSize = 1024, NumHiddenLayers = 24, NumAttentionHeads = 16, IntermediateSize = 4096, HiddenAct = "gelu",
+    };
+
+    /// <summary>OpenCLIP ViT-bigG/14 text tower with text_projection, SDXL's clip_g.</summary>
+    public static ClipTextConfig OpenClipBigG { get; } = new()
+    {
+        HiddenSize = 1280, NumHiddenLayers = 32, NumAttentionHeads = 20, IntermediateSize = 5120, HiddenAct = "gelu",
+        ProjectionDim = 1280,
     };
 
     /// <summary>

@@ -18,6 +18,8 @@ public sealed class ClipTextModel : Module
         Embeddings = Child("embeddings", new ClipEmbeddings(config));
         Encoder = Child("encoder", new ClipEncoder(config));
         FinalLayerNorm = Child("final_layer_norm", new LayerNorm(config.HiddenSize));
+        // HF CLIPTextModelWithProjection keeps it beside text_model; ComfyUI's clip_model.py puts it in the same module.
+        if (config.ProjectionDim is int proj) TextProjection = Child("text_projection", new Linear(config.HiddenSize, proj, bias: false));
     }
 
     public ClipTextConfig Config { get; }
@@ -25,12 +27,15 @@ public sealed class ClipTextModel : Module
     public ClipEncoder Encoder { get; }
     public LayerNorm FinalLayerNorm { get; }
 
+    /// <summary>Projects the pooled vector when <see cref="ClipTextConfig.ProjectionDim"/> is set (SDXL clip_g), else null.</summary>
+    public Linear? TextProjection { get; }
+
     /// <summary>
     /// Encodes int64 token ids [B, T] (T ≤ MaxPositionEmbeddings). <paramref name="layer"/> is ComfyUI's
     /// CLIPSetLastLayer value: −1 the last layer, −2 the penultimate, …; 0 and up count layers from the first.
     /// <paramref name="normalizeHidden"/> applies final_layer_norm to the chosen layer (ComfyUI SD1/SD2:
     /// layer_norm_hidden_state = true; SDXL: false). The pooled vector is always the final-normed last layer at
-    /// <see cref="PooledPositions"/>.
+    /// <see cref="PooledPositions"/>, projected by text_projection when the model has one.
     /// </summary>
     public ClipTextOutput Forward(Tensor ids, int layer = -1, bool normalizeHidden = true)
     {
@@ -74,6 +79,7 @@ public sealed class ClipTextModel : Module
         long[] rows = new long[b];
         for (int i = 0; i < b; i++) rows[i] = i * n + pooledPositions[i];
         Tensor pooled = last.Reshape(b * n, -1).IndexSelect(0, Torch.FromArray(rows, last.Device));
+        if (TextProjection is not null) pooled = TextProjection.Forward(pooled);
         return new(hidden.To(DType.Float32).MoveToOuterScope(), pooled.To(DType.Float32).MoveToOuterScope());
     }
 

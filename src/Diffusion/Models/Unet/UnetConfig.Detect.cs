@@ -7,7 +7,8 @@ public sealed partial record UnetConfig
     /// model_detection.detect_unet_config does: channels from input_blocks.0.0, a level ends at each Downsample
     /// ("op"), channel_mult from each ResBlock's out_layers.3, transformer depth by counting transformer_blocks,
     /// context_dim from attn2.to_k, linear projections from proj_in's rank. Heads are not in the weights: as ComfyUI's
-    /// SD1 vs SD2 model configs, conv projections (SD1) get 8 heads, linear ones (SD2, SDXL) 64-wide heads.
+    /// SD1 vs SD2 model configs, conv projections (SD1) get 8 heads, linear ones (SD2, SDXL) 64-wide heads. adm_in_channels
+    /// comes from label_emb.0.0 (SDXL).
     /// </summary>
     public static UnetConfig Detect(IReadOnlyDictionary<string, long[]> shapes, string prefix = "model.diffusion_model.")
     {
@@ -83,6 +84,7 @@ public sealed partial record UnetConfig
             NumHeads = linear.Value ? -1 : 8,
             NumHeadChannels = linear.Value ? 64 : -1,
             UseLinearInTransformer = linear.Value,
+            AdmInChannels = Has("label_emb.0.0.weight") ? (int)Shape("label_emb.0.0.weight")[1] : null,
         };
     }
 }

@@ -4,7 +4,7 @@ using CharacterGen.Tensors.Nn;
 namespace CharacterGen.Diffusion.Models.Unet;
 
 /// <summary>
-/// The LDM UNet of SD1.x/SD2.x (LDM openaimodel.py UNetModel; in checkpoints under "model.diffusion_model.").
+/// The LDM UNet of SD1.x/SD2.x/SDXL (LDM openaimodel.py UNetModel; in checkpoints under "model.diffusion_model.").
 /// It predicts ε or v for an already scaled input (c_in) at timestep t; how σ maps to t and to the input and output
 /// belongs to the model sampling, not here. Blocks are index-named lists as in LDM's TimestepEmbedSequential.
 /// </summary>
@@ -19,6 +19,12 @@ public sealed class UnetModel : Module
         Config = config;
         int mc = config.ModelChannels, embDim = mc * 4;
         Child("time_embed", new ModuleList()).Add(TimeEmbed0 = new Linear(mc, embDim)).Add(null).Add(TimeEmbed2 = new Linear(embDim, embDim));
+        // openaimodel.py num_classes="sequential": label_emb = Sequential(Sequential(Linear, SiLU, Linear)), hence "label_emb.0.0".
+        if (config.AdmInChannels is int adm)
+        {
+            var mlp = new ModuleList().Add(LabelEmb0 = new Linear(adm, embDim)).Add(null).Add(LabelEmb2 = new Linear(embDim, embDim));
+            Child("label_emb", new ModuleList()).Add(mlp);
+        }
 
         SpatialTransformer Attention(int ch, int depth)
         {
@@ -74,6 +80,10 @@ public sealed class UnetModel : Module
     public UnetConfig Config { get; }
     public Linear TimeEmbed0 { get; }
     public Linear TimeEmbed2 { get; }
+
+    /// <summary>label_emb.0.0 / label_emb.0.2 when the config has an ADM input (SDXL), else null.</summary>
+    public Linear? LabelEmb0 { get; }
+    public Linear? LabelEmb2 { get; }
     public IReadOnlyList<ModuleList> InputBlocks => _inputBlocks;
     public ModuleList MiddleBlock { get; }
     public IReadOnlyList<ModuleList> OutputBlocks => _outputBlocks;
@@ -83,18 +93,28 @@ public sealed class UnetModel : Module
     /// <summary>
     /// x [B, in, h, w], timesteps [B] (float, one per sample), context [B, 77·k, context_dim] → [B, out, h, w] in x's dtype.
     /// Runs in the weights' dtype and device. Batch rows are independent, so CFG batches cond and uncond here.
+    /// <paramref name="y"/> [B, adm_in_channels] is the ADM vector (SDXL: pooled text ‖ size embeddings); required exactly
+    /// when the config has <see cref="UnetConfig.AdmInChannels"/>.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context)
+    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y = null)
     {
         if (x.Dim != 4 || x.Size(1) != Config.InChannels) throw new ArgumentException($"x must be [B, {Config.InChannels}, h, w], got {x}");
         if (timesteps.Dim != 1 || timesteps.Size(0) != x.Size(0)) throw new ArgumentException($"timesteps must be [{x.Size(0)}], got {timesteps}");
         if (context.Dim != 3 || context.Size(0) != x.Size(0) || context.Size(2) != Config.ContextDim)
             throw new ArgumentException($"context must be [{x.Size(0)}, tokens, {Config.ContextDim}], got {context}");
+        if (Config.AdmInChannels is int adm)
+        {
+            if (y is null) throw new ArgumentException($"this UNet needs the ADM vector y [{x.Size(0)}, {adm}] (SDXL size conditioning)");
+            if (y.Dim != 2 || y.Size(0) != x.Size(0) || y.Size(1) != adm)
+                throw new ArgumentException($"y must be [{x.Size(0)}, {adm}], got {y}");
+        }
+        else if (y is not null) throw new ArgumentException("this UNet has no label_emb; y must be null");
 
         using var scope = Torch.NewScope();
         Tensor w = OutConv.Weight.Value;
         Tensor emb = TimestepEmbedding.Sinusoidal(timesteps.To(w.Device), Config.ModelChannels).To(w.DType);
         emb = TimeEmbed2.Forward(F.Silu(TimeEmbed0.Forward(emb)));
+        if (y is not null) emb = emb + LabelEmb2!.Forward(F.Silu(LabelEmb0!.Forward(y.To(w.Device, w.DType))));
         Tensor ctx = context.To(w.Device, w.DType);
 
         var hs = new Stack<Tensor>();

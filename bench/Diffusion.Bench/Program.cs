@@ -6,29 +6,24 @@ using CharacterGen.Tensors;
 
 // Seconds per SD1.5 UNet step with CFG (one forward at batch 2), full-size shapes, random weights, float32 on this
 // CPU, at 512×512 pixels (64×64 latent) and 64×64 pixels (8×8 latent); then the same in PyTorch eager via
-// torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64]
+// torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64 [DTYPE]]
+// SDXL at 1024×1024 and LoRA apply/remove: dotnet run -c Release -- sdxl [RUNS] (see SdxlBench.cs).
+string repo = FindRepoRoot();
+if (args is ["sdxl", ..])
+{
+    CharacterGen.Diffusion.Bench.SdxlBench.Run(repo, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+    return;
+}
 int runs512 = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 int runs64 = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 // Optional third argument: the weight and activation dtype on our side (float32 default; bfloat16 uses the CPU's
 // AVX512-BF16 kernels through oneDNN). The PyTorch side always runs float32.
 DType dtype = args.Length > 2 ? Enum.Parse<DType>(args[2], ignoreCase: true) : DType.Float32;
 Torch.Threads = Environment.ProcessorCount;
-string repo = FindRepoRoot();
 
 using var unet = new UnetModel(UnetConfig.Sd15);
-using (var g = new Generator(0))
-{
-    // Fan-in scaled like the Python side, so activations stay O(1) (no denormals skewing CPU timings).
-    foreach (var (name, p) in unet.NamedParameters())
-    {
-        using var scope = Torch.NewScope();
-        Tensor t = Torch.Randn(p.Shape, g);
-        t = name.EndsWith(".bias", StringComparison.Ordinal) ? t * 0.1
-            : p.Shape.Length == 1 ? t * 0.1 + 1
-            : t / Math.Sqrt(p.Shape.Skip(1).Aggregate(1L, (a, b) => a * b));
-        p.Set(t.MoveToOuterScope());
-    }
-}
+// Fan-in scaled like the Python side, so activations stay O(1) (no denormals skewing CPU timings).
+CharacterGen.Diffusion.Bench.BenchWeights.Initialize(unet, seed: 0);
 
 if (dtype != DType.Float32) unet.To(Device.Cpu, dtype);
 var ours = new Dictionary<int, double>();

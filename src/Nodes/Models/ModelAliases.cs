@@ -80,7 +80,8 @@ public sealed class ModelAliases
         }
     }
 
-    /// <summary>Reads <c>aliases.json</c> from a models folder; none there means no aliases. Throws ArgumentException when invalid.</summary>
+    /// <summary>Reads <c>aliases.json</c> from a models folder; none there means no aliases.</summary>
+    /// <exception cref="InvalidDataException">Unreadable JSON or invalid aliases; the message names the file.</exception>
     public static ModelAliases Load(string modelsRoot)
     {
         string path = Path.Combine(modelsRoot, FileName);
@@ -93,10 +94,10 @@ public sealed class ModelAliases
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"{path}: {e.Message}", e);
+            throw new InvalidDataException($"{path}: {e.Message}", e);
         }
         try { return From(settings); }
-        catch (ArgumentException e) { throw new ArgumentException($"{path}:{Environment.NewLine}{e.Message}", e); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}:{Environment.NewLine}{e.Message}", e); }
     }
 
     // Absolute paths and '..' are refused without touching the disk; links are checked again by SafePath when used.

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Models;
 using CharacterGen.Server.Hosting;
 
 namespace CharacterGen.Server.Cli;
@@ -76,6 +78,9 @@ public static class ServeCommand
             error.WriteLine(e.Message);
             return ExitInvalidOptions;
         }
+        // A missing file is not fatal (it may be copied in later); the job that uses the alias fails naming it.
+        foreach (string missing in ModelAliases.From(options.ModelAliases).MissingFiles(new ModelFolders(options.ModelsDir)))
+            error.WriteLine("warning: " + missing);
 
         try
         {

@@ -41,7 +41,7 @@ public sealed class ModelAliasesTests
         using var env = NodeTestEnvironment.Create(withCheckpoint: false);
         Directory.CreateDirectory(env.Models.Root);
         File.WriteAllText(Path.Combine(env.Models.Root, ModelAliases.FileName), """{ "a": { "Checkpoint": "" } }""");
-        var e = Assert.Throws<ArgumentException>(() => ModelAliases.Load(env.Models.Root));
+        var e = Assert.Throws<InvalidDataException>(() => ModelAliases.Load(env.Models.Root));
         Assert.That(e!.Message, Does.Contain(ModelAliases.FileName).And.Contain("ModelAliases:a:Checkpoint must not be empty"));
     }
 }

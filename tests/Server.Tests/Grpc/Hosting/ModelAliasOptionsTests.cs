@@ -45,4 +45,29 @@ public sealed class ModelAliasOptionsTests
         Assert.That(error.ToString(), Does.Contain("ModelAliases:alice.safetensors: alias names must not end in")
             .And.Contain("ModelAliases:bob:Checkpoint '../../etc/passwd' must be a name inside its folder"));
     }
+
+    [Test]
+    public void Serve_warns_about_alias_files_that_are_missing()
+    {
+        string models = Path.Combine(Path.GetTempPath(), $"cg-alias-models-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(models, "checkpoints"));
+        File.WriteAllBytes(Path.Combine(models, "checkpoints", "sd15.safetensors"), []);
+        try
+        {
+            var options = new ServerOptions
+            {
+                ModelsDir = models,
+                ModelAliases = new() { ["alice"] = new() { Checkpoint = "sd15.safetensors", Loras = [new() { Name = "alice.safetensors" }] } },
+            };
+            var error = new StringWriter();
+
+            ServeCommand.WarnAboutMissingAliasFiles(options, error);
+
+            Assert.That(error.ToString().Trim(), Is.EqualTo("warning: model alias 'alice': no loras file named 'alice.safetensors' in loras/"));
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
 }

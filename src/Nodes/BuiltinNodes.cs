@@ -16,7 +16,9 @@ namespace CharacterGen.Nodes;
 /// </summary>
 public static class BuiltinNodes
 {
-    public static NodeCatalog Catalog(ModelFolders models, DataFolders data) => new(Definitions(new NodeFolders(models, data)));
+    /// <param name="aliases">Model aliases offered by the checkpoint loaders; none when null.</param>
+    public static NodeCatalog Catalog(ModelFolders models, DataFolders data, Models.ModelAliases? aliases = null) =>
+        new(Definitions(new NodeFolders(models, data, aliases)));
 
     public static IEnumerable<NodeDefinition> Definitions(NodeFolders folders) =>
     [

@@ -16,9 +16,9 @@ internal static class LoaderNodes
     private static NodeDefinition CheckpointLoaderSimple(NodeFolders folders) => new NodeBuilder("CheckpointLoaderSimple")
         .DisplayName("Load Checkpoint").Category("loaders")
         .Description("Loads a diffusion model checkpoint; diffusion models are used to denoise latents.")
-        .Required(InputSpec.Combo("ckpt_name", () => folders.Models.List("checkpoints")) with { Tooltip = "The name of the checkpoint (model) to load." })
+        .Required(InputSpec.Combo("ckpt_name", () => Checkpoints(folders)) with { Tooltip = "The name of the checkpoint (model) to load." })
         .Output(IoTypes.Model).Output(IoTypes.Clip).Output(IoTypes.Vae)
-        .ExecuteTensors((ctx, i) => Load(ctx, folders, i.Get<string>("ckpt_name")))
+        .ExecuteTensors((ctx, i) => LoadOrAlias(ctx, folders, i.Get<string>("ckpt_name")))
         .Build();
 
     // ComfyUI applies the yaml's parameterization and clip layer; our checkpoints carry what detection needs, so the
@@ -26,9 +26,9 @@ internal static class LoaderNodes
     private static NodeDefinition CheckpointLoader(NodeFolders folders) => new NodeBuilder("CheckpointLoader")
         .DisplayName("Load Checkpoint With Config (DEPRECATED)").Category("advanced/loaders").Deprecated()
         .Required(InputSpec.Combo("config_name", () => Configs(folders)))
-        .Required(InputSpec.Combo("ckpt_name", () => folders.Models.List("checkpoints")))
+        .Required(InputSpec.Combo("ckpt_name", () => Checkpoints(folders)))
         .Output(IoTypes.Model).Output(IoTypes.Clip).Output(IoTypes.Vae)
-        .ExecuteTensors((ctx, i) => Load(ctx, folders, i.Get<string>("ckpt_name")))
+        .ExecuteTensors((ctx, i) => LoadOrAlias(ctx, folders, i.Get<string>("ckpt_name")))
         .Build();
 
     private static NodeDefinition VaeLoader(NodeFolders folders) => new NodeBuilder("VAELoader")
@@ -41,6 +41,19 @@ internal static class LoaderNodes
             return NodeOutput.Of(VaeValue.FromFile(ctx.GetRequiredService<ModelCache>().Vae(path)));
         })
         .Build();
+
+    /// <summary>Checkpoint files, then alias names (which never end in a weight extension, so never collide).</summary>
+    private static IReadOnlyList<string> Checkpoints(NodeFolders folders) =>
+        [.. folders.Models.List("checkpoints"), .. folders.Aliases.Names];
+
+    private static NodeOutput LoadOrAlias(NodeContext ctx, NodeFolders folders, string name)
+    {
+        if (!folders.Aliases.TryGet(name, out ModelAlias alias)) return Load(ctx, folders, name);
+        NodeOutput loaded;
+        try { loaded = Load(ctx, folders, alias.Checkpoint); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"model alias '{alias.Name}': {e.Message}", e); }
+        return ModelAliasLoras.Apply(folders, alias, loaded);
+    }
 
     private static NodeOutput Load(NodeContext ctx, NodeFolders folders, string name)
     {

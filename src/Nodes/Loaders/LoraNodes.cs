@@ -43,31 +43,42 @@ internal static class LoraNodes
 
     private static NodeOutput Apply(NodeFolders folders, ModelValue model, ClipValue? clip, string loraName, double strengthModel, double strengthClip)
     {
+        var (outModel, outClip, info) = Patch(folders, model, clip, loraName, strengthModel, strengthClip);
+        if (info is null) return clip is null ? NodeOutput.Of(outModel) : NodeOutput.Of(outModel, outClip);
+        var ui = new Dictionary<string, object?> { ["lora"] = new List<object?> { info } };
+        return clip is null ? NodeOutput.WithUi(ui, outModel) : NodeOutput.WithUi(ui, outModel, outClip);
+    }
+
+    /// <summary>
+    /// New MODEL/CLIP values carrying the LoRA's patches (the inputs stay the caller's), and the ui report (null when
+    /// nothing was loaded). LoraLoader and model aliases both apply LoRAs through here.
+    /// </summary>
+    internal static (ModelValue Model, ClipValue? Clip, Dictionary<string, object?>? Info) Patch(NodeFolders folders, ModelValue model,
+        ClipValue? clip, string loraName, double strengthModel, double strengthClip)
+    {
         // As ComfyUI: both strengths 0 returns the inputs untouched (new handles, same stacks).
-        if (strengthModel == 0 && strengthClip == 0)
-            return clip is null ? NodeOutput.Of(model.Share()) : NodeOutput.Of(model.Share(), clip.Share());
+        if (strengthModel == 0 && strengthClip == 0) return (model.Share(), clip?.Share(), null);
 
         string path = folders.Models.Resolve("loras", loraName);
         using LoraFile file = LoraFile.Load(path);
         using LoraPatches patches = LoraMapper.Map(file, loraName, model.Unet, clip?.Model, Path.GetFileName(model.Path));
         Report(loraName, patches.Unmatched);
-        var ui = new Dictionary<string, object?>
+        var info = new Dictionary<string, object?>
         {
-            ["lora"] = new List<object?>
-            {
-                new Dictionary<string, object?>
-                {
-                    ["name"] = loraName,
-                    ["format"] = file.Format.ToString(),
-                    ["patched"] = patches.Patches.Count,
-                    ["unmatched_keys"] = patches.Unmatched.Count,
-                    ["first_unmatched"] = patches.Unmatched.Take(ReportedNames).ToList(),
-                },
-            },
+            ["name"] = loraName,
+            ["format"] = file.Format.ToString(),
+            ["patched"] = patches.Patches.Count,
+            ["unmatched_keys"] = patches.Unmatched.Count,
+            ["first_unmatched"] = patches.Unmatched.Take(ReportedNames).ToList(),
         };
         ModelValue outModel = model.WithLora(patches.Only(LoraTarget.Unet), strengthModel);
-        if (clip is null) return NodeOutput.WithUi(ui, outModel);
-        return NodeOutput.WithUi(ui, outModel, clip.WithLora(patches.Only(LoraTarget.Clip), strengthClip));
+        if (clip is null) return (outModel, null, info);
+        try { return (outModel, clip.WithLora(patches.Only(LoraTarget.Clip), strengthClip), info); }
+        catch
+        {
+            outModel.Dispose();
+            throw;
+        }
     }
 
     // ComfyUI logs "lora key not loaded" per key; one line with the count and the first names is easier to read.

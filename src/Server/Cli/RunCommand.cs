@@ -24,6 +24,10 @@ public sealed record RunEnvironment(string? ModelsDirectory, string OutputDirect
     /// <summary>input/ (default ./input), output/ as given, temp/ in the system's temporary folder.</summary>
     public DataFolders DataFolders() => new(InputDirectory ?? Path.GetFullPath("input"), OutputDirectory,
         Path.Combine(Path.GetTempPath(), "charactergen-temp"));
+
+    /// <summary>Aliases from the models folder's aliases.json (same shape as the server's ModelAliases section).</summary>
+    /// <exception cref="InvalidDataException">The file is unreadable or invalid.</exception>
+    public ModelAliases ModelAliases() => Nodes.Models.ModelAliases.Load(ModelFolders().Root);
 }
 
 /// <summary>
@@ -39,7 +43,7 @@ public static class RunCommand
 
     /// <summary>The production node catalogue; the node layer extends this composition.</summary>
     public static NodeCatalog DefaultCatalog(RunEnvironment environment) =>
-        BuiltinNodes.Catalog(environment.ModelFolders(), environment.DataFolders());
+        BuiltinNodes.Catalog(environment.ModelFolders(), environment.DataFolders(), environment.ModelAliases());
 
     public static Command Create(Func<RunEnvironment, NodeCatalog> catalogFactory, TextWriter? stdout = null, TextWriter? stderr = null)
     {
@@ -80,7 +84,13 @@ public static class RunCommand
             return InvalidWorkflow;
         }
 
-        var catalog = catalogFactory(environment);
+        NodeCatalog catalog;
+        try { catalog = catalogFactory(environment); }
+        catch (InvalidDataException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return InvalidWorkflow;
+        }
         // All tensor work on one thread; the models this run loads are freed when it ends.
         TorchSetup.ConfigureThreads();
         using var thread = new TensorExecutionThread();

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Models;
 using CharacterGen.Server.Hosting;
 
 namespace CharacterGen.Server.Cli;
@@ -76,6 +78,7 @@ public static class ServeCommand
             error.WriteLine(e.Message);
             return ExitInvalidOptions;
         }
+        WarnAboutMissingAliasFiles(options, error);
 
         try
         {
@@ -92,6 +95,16 @@ public static class ServeCommand
             error.WriteLine($"Could not start the server: {e.Message}");
             return ExitStartFailed;
         }
+    }
+
+    /// <summary>
+    /// One warning line per file a model alias names that is not there. Not fatal: it may be copied in later, and the
+    /// job that uses the alias fails naming it.
+    /// </summary>
+    public static void WarnAboutMissingAliasFiles(ServerOptions options, TextWriter error)
+    {
+        foreach (string missing in ModelAliases.From(options.ModelAliases).MissingFiles(new ModelFolders(options.ModelsDir)))
+            error.WriteLine("warning: " + missing);
     }
 
     private static Option<string> Text(string name, string helpName, string description) =>

@@ -19,6 +19,8 @@ public static class EngineServiceCollectionExtensions
     public static IServiceCollection AddCharacterGenEngine(this IServiceCollection services, ServerOptions options)
     {
         services.AddSingleton(new ModelFolders(options.ModelsDir));
+        services.TryAddSingleton(ModelAliases.From(options.ModelAliases)); // validated with the options
+
         services.AddSingleton(_ =>
         {
             var folders = new DataFolders(options.DataDir);
@@ -27,7 +29,7 @@ public static class EngineServiceCollectionExtensions
         });
         // Tests replace the catalogue with their own nodes by registering a NodeCatalog before this runs.
         services.TryAddSingleton(provider => BuiltinNodes.Catalog(
-            provider.GetRequiredService<ModelFolders>(), provider.GetRequiredService<DataFolders>()));
+            provider.GetRequiredService<ModelFolders>(), provider.GetRequiredService<DataFolders>(), provider.GetRequiredService<ModelAliases>()));
         // One tensor thread runs every job; the model cache keeps weights loaded between jobs (device: CHARACTERGEN_DEVICE).
         services.TryAddSingleton(_ =>
         {

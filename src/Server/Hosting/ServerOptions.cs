@@ -43,6 +43,12 @@ public sealed record ServerOptions
     /// <summary>After SIGTERM/Ctrl-C, how long in-flight calls may run before the process exits anyway.</summary>
     public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;
 
+    /// <summary>
+    /// Model aliases by name: a checkpoint inside checkpoints/ plus LoRAs inside loras/, offered by the checkpoint
+    /// loaders and listed by Models.List. Names must not end in .safetensors/.sft (so never collide with files).
+    /// </summary>
+    public Dictionary<string, CharacterGen.Nodes.Models.ModelAliasSettings> ModelAliases { get; init; } = new(StringComparer.Ordinal);
+
     public GrpcServerOptions Grpc { get; init; } = new();
 
     public AuthOptions Auth { get; init; } = new();
@@ -73,6 +79,7 @@ public sealed record ServerOptions
             if (string.IsNullOrWhiteSpace(value)) errors.Add($"{name} must not be empty.");
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
             errors.Add($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds}).");
+        errors.AddRange(CharacterGen.Nodes.Models.ModelAliases.Validate(ModelAliases));
         errors.AddRange(Grpc.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Tls.Validate());

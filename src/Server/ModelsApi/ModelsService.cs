@@ -9,7 +9,7 @@ using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 namespace CharacterGen.Server.ModelsApi;
 
 /// <summary>charactergen.v1.Models: the models tree as the API sees it, and ComfyUI's /free.</summary>
-public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, ModelCache models) : IGrpcService
+public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, ModelCache models, ModelAliases aliases) : IGrpcService
 {
     public void Register(GrpcServiceRegistry registry)
     {
@@ -30,6 +30,14 @@ public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, M
             context.CancellationToken.ThrowIfCancellationRequested();
             response.Folders.Add(new ModelFolder { Kind = kind, Files = { Describe(kind) } });
         }
+        // Aliases stand where checkpoints do (the checkpoint loaders offer them).
+        if (request.Kind.Length == 0 || request.Kind == "checkpoints")
+            response.Aliases.Add(aliases.All.Select(a => new Protos.V1.ModelAlias
+            {
+                Name = a.Name,
+                Checkpoint = a.Checkpoint,
+                Loras = { a.Loras.Select(l => new Protos.V1.AliasLora { Name = l.Name, StrengthModel = l.StrengthModel, StrengthClip = l.StrengthClip }) },
+            }));
         return Task.FromResult(response);
     }
 

@@ -26,8 +26,8 @@ internal sealed class EngineHarness : IAsyncDisposable
     public WorkflowEngine Engine { get; }
 
     public static EngineHarness Create(EngineOptions? options = null, LatentPreviewOptions? previews = null,
-        ModelCacheOptions? cacheOptions = null) =>
-        new(NodeTestEnvironment.Create(cacheOptions: cacheOptions), options, previews);
+        ModelCacheOptions? cacheOptions = null, ModelAliases? aliases = null) =>
+        new(NodeTestEnvironment.Create(cacheOptions: cacheOptions, aliases: aliases), options, previews);
 
     /// <summary>A workflow shipped in workflows/, with the checkpoint set to the tiny one and overrides applied.</summary>
     public ApiWorkflow Workflow(string file, params string[] overrides)

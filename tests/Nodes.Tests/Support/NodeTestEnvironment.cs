@@ -13,7 +13,7 @@ internal sealed class NodeTestEnvironment : IDisposable
 {
     public const string Checkpoint = "tiny.safetensors";
 
-    private NodeTestEnvironment(string root, ModelCacheOptions? cacheOptions)
+    private NodeTestEnvironment(string root, ModelCacheOptions? cacheOptions, ModelAliases? aliases)
     {
         Root = root;
         Models = new ModelFolders(Path.Combine(root, "models"));
@@ -21,7 +21,7 @@ internal sealed class NodeTestEnvironment : IDisposable
         Data.EnsureCreated();
         Cache = new ModelCache(cacheOptions ?? ModelCacheOptions.Default);
         Services = new ServiceBag().Add(Models).Add(Data).Add(Cache);
-        Catalog = BuiltinNodes.Catalog(Models, Data);
+        Catalog = BuiltinNodes.Catalog(Models, Data, aliases);
     }
 
     public string Root { get; }
@@ -31,9 +31,10 @@ internal sealed class NodeTestEnvironment : IDisposable
     public ServiceBag Services { get; }
     public NodeCatalog Catalog { get; }
 
-    public static NodeTestEnvironment Create(bool withCheckpoint = true, ulong seed = 0, ModelCacheOptions? cacheOptions = null)
+    public static NodeTestEnvironment Create(bool withCheckpoint = true, ulong seed = 0, ModelCacheOptions? cacheOptions = null,
+        ModelAliases? aliases = null)
     {
-        var env = new NodeTestEnvironment(Path.Combine(Path.GetTempPath(), "cg-nodes-" + Guid.NewGuid().ToString("N")), cacheOptions);
+        var env = new NodeTestEnvironment(Path.Combine(Path.GetTempPath(), "cg-nodes-" + Guid.NewGuid().ToString("N")), cacheOptions, aliases);
         if (withCheckpoint) env.WriteCheckpoint(Checkpoint, seed);
         return env;
     }

@@ -20,7 +20,13 @@ public sealed class ModelsServiceTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        _server = await WorkflowServer.StartAsync(new EngineOptions()); // with an output cache, for Free
+        _server = await WorkflowServer.StartAsync(new EngineOptions(), o => o with // with an output cache, for Free
+        {
+            ModelAliases = new()
+            {
+                ["alice-v2"] = new() { Checkpoint = "sd15.safetensors", Loras = [new() { Name = "face.safetensors", StrengthModel = 0.8, StrengthClip = 0.5 }] },
+            },
+        });
         var models = _server.Options.ModelsDir;
         Write(models, "checkpoints/sd15.safetensors", 10);
         Write(models, "checkpoints/xl/base.safetensors", 20);
@@ -44,6 +50,18 @@ public sealed class ModelsServiceTests
         var result = await _server.Client.UnaryAsync(List, new ListModelsRequest { Kind = kind });
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK), result.StatusMessage);
         return result.Single(ListModelsResponse.Parser);
+    }
+
+    [Test]
+    public async Task List_gives_the_aliases_with_checkpoints_and_not_with_other_kinds()
+    {
+        foreach (var kind in new[] { "", "checkpoints" })
+        {
+            var alias = (await ListAsync(kind)).Aliases.Single();
+            Assert.That((alias.Name, alias.Checkpoint), Is.EqualTo(("alice-v2", "sd15.safetensors")), kind);
+            Assert.That(alias.Loras.Select(l => (l.Name, l.StrengthModel, l.StrengthClip)), Is.EqualTo(new[] { ("face.safetensors", 0.8, 0.5) }));
+        }
+        Assert.That((await ListAsync("loras")).Aliases, Is.Empty);
     }
 
     [Test]

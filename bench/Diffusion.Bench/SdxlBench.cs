@@ -17,6 +17,15 @@ internal static class SdxlBench
 {
     public static void Run(string repo, int runs)
     {
+        // PyTorch first: each side needs ≈10 GB, and a process keeps freed heap, so they must not overlap.
+        var psi = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "torch_unet.py"), repo,
+            Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), "--sdxl", $"128:{runs}"]) { RedirectStandardOutput = true };
+        using var python = Process.Start(psi)!;
+        string json = python.StandardOutput.ReadToEnd();
+        python.WaitForExit();
+        if (python.ExitCode != 0) throw new InvalidOperationException($"torch_unet.py exited with {python.ExitCode} (out of memory?)");
+        double theirs = JsonSerializer.Deserialize<Dictionary<string, double>>(json)!["128"];
+
         double ours, apply, remove;
         int patched;
         using (var unet = new UnetModel(UnetConfig.Sdxl))
@@ -40,13 +49,6 @@ internal static class SdxlBench
             }
             (apply, remove, patched) = TimeLora(unet);
         }
-        GC.Collect();
-
-        var psi = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "torch_unet.py"), repo,
-            Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), "--sdxl", $"128:{runs}"]) { RedirectStandardOutput = true };
-        using var python = Process.Start(psi)!;
-        double theirs = JsonSerializer.Deserialize<Dictionary<string, double>>(python.StandardOutput.ReadToEnd())!["128"];
-        python.WaitForExit();
 
         Console.WriteLine($"SDXL UNet (2.57 B parameters), CFG batch 2, float32, {Environment.ProcessorCount} threads, libtorch {Torch.LibTorchVersion}");
         Console.WriteLine("| image | latent | CharacterGen s/step | PyTorch 1.13 eager s/step | ratio |");

@@ -49,7 +49,7 @@ internal static class LoraNodes
 
         string path = folders.Models.Resolve("loras", loraName);
         using LoraFile file = LoraFile.Load(path);
-        using LoraPatches patches = LoraMapper.Map(file, loraName, model.Unet, clip?.Model, Path.GetFileName(model.Path));
+        using LoraPatches patches = LoraMapper.Map(file, loraName, model.Unet, clip?.Model, Path.GetFileName(model.Path), clip?.ModelG);
         Report(loraName, patches.Unmatched);
         var ui = new Dictionary<string, object?>
         {
@@ -67,7 +67,7 @@ internal static class LoraNodes
         };
         ModelValue outModel = model.WithLora(patches.Only(LoraTarget.Unet), strengthModel);
         if (clip is null) return NodeOutput.WithUi(ui, outModel);
-        return NodeOutput.WithUi(ui, outModel, clip.WithLora(patches.Only(LoraTarget.Clip), strengthClip));
+        return NodeOutput.WithUi(ui, outModel, clip.WithLora(patches.Only(LoraTarget.Clip, LoraTarget.ClipG), strengthClip));
     }
 
     // ComfyUI logs "lora key not loaded" per key; one line with the count and the first names is easier to read.

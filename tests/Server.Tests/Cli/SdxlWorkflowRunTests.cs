@@ -1,5 +1,11 @@
 using System.Text.Json.Nodes;
+using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Imaging;
+using CharacterGen.Diffusion.Models.Clip;
+using CharacterGen.Diffusion.Models.Unet;
+using CharacterGen.Tensors;
+using CharacterGen.Tensors.Nn;
+using CharacterGen.Tensors.Safetensors;
 using CharacterGen.Server.Tests.Grpc.RealClients;
 
 namespace CharacterGen.Server.Tests.Cli;
@@ -55,5 +61,59 @@ public sealed class SdxlWorkflowRunTests
         byte[] first = await Run("txt2img_sdxl.json");
         byte[] again = await Run("txt2img_sdxl.json");
         Assert.That(again, Is.EqualTo(first));
+    }
+
+    [Test]
+    public async Task Txt2img_sdxl_lora_changes_the_image_through_the_unet_and_through_clip_g_alone()
+    {
+        CheckpointConfig config = CheckpointLoader.ReadConfig(Path.Combine(Models, "checkpoints", "tiny_sdxl.safetensors"))!;
+        WriteKohyaLora("full.safetensors", config, unet: true, te1: true, te2: true);
+        WriteKohyaLora("te2_only.safetensors", config, unet: false, te1: false, te2: true);
+
+        byte[] plain = await Run("txt2img_sdxl.json");
+        byte[] styled = await Run("txt2img_sdxl_lora.json", "10.lora_name=full.safetensors", "10.strength_model=1", "10.strength_clip=1");
+        Assert.That(styled, Is.Not.EqualTo(plain), "the LoRA changes the image");
+        byte[] clipG = await Run("txt2img_sdxl_lora.json", "10.lora_name=te2_only.safetensors", "10.strength_model=0", "10.strength_clip=1");
+        Assert.That(clipG, Is.Not.EqualTo(plain), "lora_te2_ keys patch clip_g");
+        byte[] zero = await Run("txt2img_sdxl_lora.json", "10.lora_name=full.safetensors", "10.strength_model=0", "10.strength_clip=0");
+        Assert.That(zero, Is.EqualTo(plain), "strength 0 is no LoRA");
+    }
+
+    // A kohya SDXL LoRA over every 2-D weight of the UNet's attention and of both text encoders' layers, rank 4.
+    private void WriteKohyaLora(string name, CheckpointConfig config, bool unet, bool te1, bool te2)
+    {
+        string path = Path.Combine(Models, "loras", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var scope = Torch.NewScope();
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        ulong seed = 1;
+        void Add(Module network, string prefix, Func<string, bool> wanted)
+        {
+            foreach (var (param, p) in network.NamedParameters())
+            {
+                if (p.Shape.Length != 2 || !param.EndsWith(".weight", StringComparison.Ordinal) || !wanted(param)) continue;
+                string key = prefix + param[..^".weight".Length].Replace('.', '_');
+                tensors.Add(new(key + ".lora_up.weight", Torch.Randn([p.Shape[0], 4], seed++) * 0.5));
+                tensors.Add(new(key + ".lora_down.weight", Torch.Randn([4, p.Shape[1]], seed++) * 0.5));
+                tensors.Add(new(key + ".alpha", Torch.Scalar(4.0)));
+            }
+        }
+        static bool Layers(string param) => param.StartsWith("encoder.layers.", StringComparison.Ordinal);
+        if (unet)
+        {
+            using var u = new UnetModel(config.Unet!);
+            Add(u, "lora_unet_", param => param.Contains(".attn", StringComparison.Ordinal));
+        }
+        if (te1)
+        {
+            using var l = new ClipTextModel(config.Clip!);
+            Add(l, "lora_te1_text_model_", Layers);
+        }
+        if (te2)
+        {
+            using var g = new ClipTextModel(config.ClipG!);
+            Add(g, "lora_te2_text_model_", Layers);
+        }
+        SafetensorsTensors.Save(path, tensors);
     }
 }

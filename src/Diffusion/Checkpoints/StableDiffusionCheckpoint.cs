@@ -39,7 +39,7 @@ public sealed class StableDiffusionCheckpoint(
     /// <summary>Keys of the file that no loaded network used (EMA copies, position_ids buffers, parts not asked for, …).</summary>
     public IReadOnlyList<string> UnusedKeys { get; } = unusedKeys;
 
-    private WeightPatcher? _unetPatcher, _clipPatcher;
+    private WeightPatcher? _unetPatcher, _clipPatcher, _clipGPatcher;
 
     /// <summary>
     /// The LoRA stack state of the shared UNet weights: every user applies its stack (possibly empty) through it right
@@ -50,10 +50,14 @@ public sealed class StableDiffusionCheckpoint(
     /// <summary>The LoRA stack state of the shared text encoder weights (see <see cref="UnetPatcher"/>).</summary>
     public WeightPatcher ClipPatcher => _clipPatcher ??= new(Clip ?? throw new InvalidOperationException("no text encoder loaded"), LoraTarget.Clip);
 
+    /// <summary>The LoRA stack state of SDXL's clip_g weights (see <see cref="UnetPatcher"/>).</summary>
+    public WeightPatcher ClipGPatcher => _clipGPatcher ??= new(ClipG ?? throw new InvalidOperationException("no clip_g text encoder loaded"), LoraTarget.ClipG);
+
     public void Dispose()
     {
         _unetPatcher?.Dispose();
         _clipPatcher?.Dispose();
+        _clipGPatcher?.Dispose();
         Unet?.Dispose();
         Clip?.Dispose();
         ClipG?.Dispose();

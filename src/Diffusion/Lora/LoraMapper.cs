@@ -12,12 +12,14 @@ namespace CharacterGen.Diffusion.Lora;
 public static class LoraMapper
 {
     /// <exception cref="LoraMismatchException">A patch does not fit its weight; the message names the LoRA key and the model.</exception>
-    public static LoraPatches Map(LoraFile lora, string loraName, UnetModel? unet, ClipTextModel? clip, string modelName)
+    public static LoraPatches Map(LoraFile lora, string loraName, UnetModel? unet, ClipTextModel? clip, string modelName,
+        ClipTextModel? clipG = null)
     {
-        var keys = LoraKeyMap.Build(unet, clip);
+        var keys = LoraKeyMap.Build(unet, clip, clipG);
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
         foreach (var (n, p) in unet?.NamedParameters() ?? []) shapes[$"{LoraTarget.Unet}:{n}"] = p.Shape;
         foreach (var (n, p) in clip?.NamedParameters() ?? []) shapes[$"{LoraTarget.Clip}:{n}"] = p.Shape;
+        foreach (var (n, p) in clipG?.NamedParameters() ?? []) shapes[$"{LoraTarget.ClipG}:{n}"] = p.Shape;
 
         var tensors = lora.Tensors;
         var used = new HashSet<string>(StringComparer.Ordinal);

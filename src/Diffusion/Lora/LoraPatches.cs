@@ -16,8 +16,9 @@ public sealed class LoraPatches(string identity, IReadOnlyList<LoraPatch> patche
 
     public IEnumerable<LoraPatch> For(LoraTarget target) => Patches.Where(p => p.Target == target);
 
-    /// <summary>A copy holding only one network's patches (own handles), e.g. for a MODEL value.</summary>
-    public LoraPatches Only(LoraTarget target) => new(Identity, [.. For(target).Select(p => p.Share())], Unmatched);
+    /// <summary>A copy holding only the given networks' patches (own handles), e.g. for a MODEL or CLIP value.</summary>
+    public LoraPatches Only(params LoraTarget[] targets) =>
+        new(Identity, [.. Patches.Where(p => targets.Contains(p.Target)).Select(p => p.Share())], Unmatched);
 
     public LoraPatches Share() => new(Identity, [.. Patches.Select(p => p.Share())], Unmatched);
 

@@ -27,6 +27,9 @@ public static class UnetDiffusersNames
     [
         ("input_blocks.0.0", "conv_in"), ("out.0", "conv_norm_out"), ("out.2", "conv_out"),
         ("time_embed.0", "time_embedding.linear_1"), ("time_embed.2", "time_embedding.linear_2"),
+        // SDXL's ADM (size/pooled) embedding: diffusers calls it add_embedding, older exports class_embedding.
+        ("label_emb.0.0", "add_embedding.linear_1"), ("label_emb.0.2", "add_embedding.linear_2"),
+        ("label_emb.0.0", "class_embedding.linear_1"), ("label_emb.0.2", "class_embedding.linear_2"),
     ];
 
     /// <summary>Module-level map (no ".weight"/".bias"): diffusers module name → LDM module name.</summary>

@@ -61,7 +61,7 @@ internal static class LoraNodes
 
         string path = folders.Models.Resolve("loras", loraName);
         using LoraFile file = LoraFile.Load(path);
-        using LoraPatches patches = LoraMapper.Map(file, loraName, model.Unet, clip?.Model, Path.GetFileName(model.Path));
+        using LoraPatches patches = LoraMapper.Map(file, loraName, model.Unet, clip?.Model, Path.GetFileName(model.Path), clip?.ModelG);
         Report(loraName, patches.Unmatched);
         var info = new Dictionary<string, object?>
         {
@@ -73,7 +73,7 @@ internal static class LoraNodes
         };
         ModelValue outModel = model.WithLora(patches.Only(LoraTarget.Unet), strengthModel);
         if (clip is null) return (outModel, null, info);
-        try { return (outModel, clip.WithLora(patches.Only(LoraTarget.Clip), strengthClip), info); }
+        try { return (outModel, clip.WithLora(patches.Only(LoraTarget.Clip, LoraTarget.ClipG), strengthClip), info); }
         catch
         {
             outModel.Dispose();

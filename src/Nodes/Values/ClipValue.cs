@@ -30,14 +30,18 @@ public sealed class ClipValue : IDisposable
     public ClipTextModel Model => _lease.Value.Clip
         ?? throw new InvalidOperationException($"'{Path.GetFileName(_lease.Path)}' has no text encoder");
 
-    /// <summary>The LoRA stack (CLIP patches only), applied in order; owned by this value.</summary>
+    /// <summary>The LoRA stack (CLIP and clip_g patches only), applied in order; owned by this value.</summary>
     public IReadOnlyList<WeightedLora> Loras { get; }
 
-    /// <summary>The shared text encoder with exactly this value's LoRA stack applied; call on the tensor worker.</summary>
+    /// <summary>
+    /// The shared text encoder with exactly this value's LoRA stack applied (SDXL: clip_g too, so both encoders of one
+    /// prompt see the same stack); call on the tensor worker.
+    /// </summary>
     public ClipTextModel PatchedModel()
     {
         ClipTextModel model = Model;
         _lease.Value.ClipPatcher.Apply(Loras);
+        if (_lease.Value.ClipG is not null) _lease.Value.ClipGPatcher.Apply(Loras);
         return model;
     }
 

@@ -16,8 +16,12 @@ internal static class LoraFixtures
     public const long Rank = 4;
 
     public static Parameter ParameterOf(StableDiffusionCheckpoint ckpt, LoraEntry e) =>
-        (e.Target == LoraTarget.Unet ? ckpt.Unet!.NamedParameters() : ckpt.Clip!.NamedParameters())
-            .Single(p => p.Key == e.Parameter).Value;
+        (e.Target switch
+        {
+            LoraTarget.Unet => ckpt.Unet!.NamedParameters(),
+            LoraTarget.ClipG => ckpt.ClipG!.NamedParameters(),
+            _ => ckpt.Clip!.NamedParameters(),
+        }).Single(p => p.Key == e.Parameter).Value;
 
     /// <summary>Writes the entries (random up/down, alpha, mid, dora_scale) and returns the tensors written, by name.</summary>
     public static Dictionary<string, float[]> Write(string path, StableDiffusionCheckpoint ckpt, IEnumerable<LoraEntry> entries, ulong seed,

@@ -126,7 +126,7 @@ public sealed class WorkflowRunTests
         var (exit, _, stderr) = await CliRunner.RunAsync("make-test-checkpoint", "--out", Path.Combine(_dir, "x.ckpt"));
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain(".safetensors"));
-        (exit, _, _) = await CliRunner.RunAsync("make-test-checkpoint", "--family", "sdxl", "--out", Path.Combine(_dir, "x.safetensors"));
+        (exit, _, _) = await CliRunner.RunAsync("make-test-checkpoint", "--family", "sd3", "--out", Path.Combine(_dir, "x.safetensors"));
         Assert.That(exit, Is.Not.EqualTo(0));
     }
 

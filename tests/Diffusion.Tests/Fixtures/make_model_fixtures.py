@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes sd15_tiny.safetensors (a tiny SD1.5-layout checkpoint) and sd15_tiny_io.safetensors (inputs and outputs).
+"""Writes sd15_tiny.weights.json (the recipe of a tiny SD1.5-layout checkpoint: seed, names, shapes, metadata; the C#
+tests rebuild the identical file) and sd15_tiny_io.safetensors (inputs and outputs).
 
 Run with Debian's python3-torch (the libtorch the C# shim uses):  /usr/bin/python3 make_model_fixtures.py [out_dir]
 
@@ -361,11 +362,22 @@ def write_safetensors(path, tensors, metadata):
             f.write(blob)
 
 
+def write_weight_recipe(path, seed, specs, metadata):
+    """The checkpoint as a recipe instead of weights: the generator seed, every (name, shape) in drawing order and the
+    metadata. The C# tests rebuild the identical file (our Generator draws torch.randn's numbers), so no model weights
+    are committed."""
+    weights = [[name, list(shape)] for spec in specs for name, shape in spec]
+    with open(path, "w") as f:
+        json.dump({"seed": seed, "metadata": metadata, "weights": weights}, f, separators=(",", ":"))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    gen = torch.Generator().manual_seed(20240611)
+    seed = 20240611
+    gen = torch.Generator().manual_seed(seed)
+    specs = (unet_spec(UNET), clip_spec(CLIP), vae_spec(VAE))
     sd = {}
-    for spec in (unet_spec(UNET), clip_spec(CLIP), vae_spec(VAE)):
+    for spec in specs:
         sd.update(random_weights(spec, gen))
 
     io = {}
@@ -397,7 +409,7 @@ def main():
         io["vae.decoded"] = vae_decode(sd, VAE, io["vae.latent"])
 
     meta = {"charactergen.config": json.dumps(CONFIG, separators=(",", ":")), "generator": "make_model_fixtures.py"}
-    write_safetensors(os.path.join(out, "sd15_tiny.safetensors"), {k: v.half() for k, v in sd.items()}, meta)
+    write_weight_recipe(os.path.join(out, "sd15_tiny.weights.json"), seed, specs, meta)
     write_safetensors(os.path.join(out, "sd15_tiny_io.safetensors"), io, {"torch": torch.__version__})
     count = sum(v.numel() for v in sd.values())
     print(f"{len(sd)} weights, {count} parameters; io: " + ", ".join(f"{k}{list(v.shape)}" for k, v in io.items()))

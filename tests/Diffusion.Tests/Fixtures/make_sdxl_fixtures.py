@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes sdxl_tiny.safetensors (a tiny SDXL-layout checkpoint) and sdxl_tiny_io.safetensors (inputs and outputs).
+"""Writes sdxl_tiny.weights.json (the recipe of a tiny SDXL-layout checkpoint, rebuilt identically by the C# tests) and
+sdxl_tiny_io.safetensors (inputs and outputs).
 
 Run with Debian's python3-torch:  /usr/bin/python3 make_sdxl_fixtures.py [out_dir]
 
@@ -18,7 +19,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from make_model_fixtures import (clip_forward, clip_spec, linear, ln, norm, random_weights, unet_forward, unet_spec,
+from make_model_fixtures import (write_weight_recipe, clip_forward, clip_spec, linear, ln, norm, random_weights, unet_forward, unet_spec,
                                  vae_spec, write_safetensors)
 
 CLIP_L = dict(vocab_size=1000, max_position_embeddings=77, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
@@ -85,9 +86,11 @@ def size_embedding(values, dim=256):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    gen = torch.Generator().manual_seed(20261121)
+    seed = 20261121
+    gen = torch.Generator().manual_seed(seed)
+    specs = (unet_spec(UNET), clip_spec(CLIP_L, CLIP_L_PREFIX), openclip_spec(CLIP_G), vae_spec(VAE))
     sd = {}
-    for spec in (unet_spec(UNET), clip_spec(CLIP_L, CLIP_L_PREFIX), openclip_spec(CLIP_G), vae_spec(VAE)):
+    for spec in specs:
         sd.update(random_weights(spec, gen))
 
     io = {}
@@ -122,7 +125,7 @@ def main():
         io["unet.out"] = unet_forward(sd, UNET, io["unet.x"], io["unet.t"], io["unet.context"], y=io["unet.y"])
 
     meta = {"charactergen.config": json.dumps(CONFIG, separators=(",", ":")), "generator": "make_sdxl_fixtures.py"}
-    write_safetensors(os.path.join(out, "sdxl_tiny.safetensors"), {k: v.half() for k, v in sd.items()}, meta)
+    write_weight_recipe(os.path.join(out, "sdxl_tiny.weights.json"), seed, specs, meta)
     write_safetensors(os.path.join(out, "sdxl_tiny_io.safetensors"), io, {"torch": torch.__version__})
     count = sum(v.numel() for v in sd.values())
     print(f"{len(sd)} weights, {count} parameters; io: " + ", ".join(f"{k}{list(v.shape)}" for k, v in io.items()))

@@ -12,7 +12,7 @@ internal static class ModelFixture
 {
     public static string Directory => Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures");
 
-    public static string CheckpointPath => Path.Combine(Directory, "sd15_tiny.safetensors");
+    public static string CheckpointPath => FixtureCheckpoint.Path("sd15_tiny.weights.json");
 
     public static string IoPath => Path.Combine(Directory, "sd15_tiny_io.safetensors");
 

@@ -10,7 +10,7 @@ namespace CharacterGen.Diffusion.Tests.Models;
 /// </summary>
 internal static class SdxlFixture
 {
-    public static string CheckpointPath => Path.Combine(ModelFixture.Directory, "sdxl_tiny.safetensors");
+    public static string CheckpointPath => FixtureCheckpoint.Path("sdxl_tiny.weights.json");
 
     public static string IoPath => Path.Combine(ModelFixture.Directory, "sdxl_tiny_io.safetensors");
 

@@ -32,6 +32,8 @@ public sealed record InputSpec
     public IReadOnlyList<string>? Options { get; init; }
     /// <summary>Combo options computed when validating or exporting (e.g. the files in a models folder).</summary>
     public Func<IReadOnlyList<string>>? OptionsProvider { get; init; }
+    /// <summary>Appended to a "Value not in list" error, e.g. which folders were searched for a model file.</summary>
+    public Func<string>? NotInListHint { get; init; }
 
     public bool IsCombo => Type == IoTypes.Combo;
     /// <summary>True for the types that take literals (and show as widgets unless forced to a socket).</summary>

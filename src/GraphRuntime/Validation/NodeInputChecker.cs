@@ -178,12 +178,14 @@ internal sealed class NodeInputChecker(ApiWorkflow workflow, IReadOnlyDictionary
             // Never echo long lists back: they are usually scanned model paths.
             var tooLong = options.Count > 20;
             var listInfo = tooLong ? $"(list of length {options.Count})" : PythonText.Repr(options);
-            node.Errors.Add(Error(ValueNotInList, "Value not in list", $"{spec.Name}: '{PythonText.Str(value)}' not in {listInfo}",
+            node.Errors.Add(Error(ValueNotInList, "Value not in list", $"{spec.Name}: '{PythonText.Str(value)}' not in {listInfo}{Hint(spec)}",
                 Info(tooLong ? null : Config(spec, spec.Type))));
             return false;
         }
         return true;
     }
+
+    private static string Hint(InputSpec spec) => spec.NotInListHint is { } hint ? "; " + hint() : "";
 
     private static void RunCustomValidation(CheckedNode node, Func<LiteralInputs, string?> hook)
     {

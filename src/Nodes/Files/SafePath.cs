@@ -9,6 +9,22 @@ public static class SafePath
 {
     public static string Resolve(string root, string relativeName)
     {
+        string rootFull = Path.GetFullPath(root);
+        string candidate = ResolveLexically(rootFull, relativeName);
+
+        // Follow links along the way: the real location must be inside the real root too.
+        string realRoot = RealPath(rootFull);
+        string realCandidate = RealPath(candidate);
+        if (!IsInside(realRoot, realCandidate)) throw new PathEscapeException($"'{relativeName}' leads outside its folder through a link");
+        return candidate;
+    }
+
+    /// <summary>
+    /// The name's path inside the root by its text alone (absolute names, NUL bytes and climbing `..` refused), links
+    /// not followed: for folders whose links the operator placed (model folders), where a link may point anywhere.
+    /// </summary>
+    public static string ResolveLexically(string root, string relativeName)
+    {
         if (string.IsNullOrWhiteSpace(relativeName)) throw new PathEscapeException("empty file name");
         if (relativeName.Contains('\0')) throw new PathEscapeException("file name contains a NUL byte");
         string normalisedName = relativeName.Replace('\\', '/');
@@ -18,11 +34,6 @@ public static class SafePath
         string rootFull = Path.GetFullPath(root);
         string candidate = Path.GetFullPath(Path.Combine(rootFull, normalisedName));
         if (!IsInside(rootFull, candidate)) throw new PathEscapeException($"'{relativeName}' leaves its folder");
-
-        // Follow links along the way: the real location must be inside the real root too.
-        string realRoot = RealPath(rootFull);
-        string realCandidate = RealPath(candidate);
-        if (!IsInside(realRoot, realCandidate)) throw new PathEscapeException($"'{relativeName}' leads outside its folder through a link");
         return candidate;
     }
 
@@ -50,7 +61,7 @@ public static class SafePath
     }
 
     /// <summary>The path with every symbolic link along it resolved (components that do not exist yet are kept).</summary>
-    private static string RealPath(string fullPath)
+    public static string RealPath(string fullPath)
     {
         string? existing = fullPath;
         var tail = new Stack<string>();

@@ -16,7 +16,7 @@ internal static class LoaderNodes
     private static NodeDefinition CheckpointLoaderSimple(NodeFolders folders) => new NodeBuilder("CheckpointLoaderSimple")
         .DisplayName("Load Checkpoint").Category("loaders")
         .Description("Loads a diffusion model checkpoint; diffusion models are used to denoise latents.")
-        .Required(InputSpec.Combo("ckpt_name", () => Checkpoints(folders)) with { Tooltip = "The name of the checkpoint (model) to load." })
+        .Required(ModelCombo.Of("ckpt_name", "checkpoints", folders.Models, () => Checkpoints(folders)) with { Tooltip = "The name of the checkpoint (model) to load." })
         .Output(IoTypes.Model).Output(IoTypes.Clip).Output(IoTypes.Vae)
         .ExecuteTensors((ctx, i) => LoadOrAlias(ctx, folders, i.Get<string>("ckpt_name")))
         .Build();
@@ -26,14 +26,14 @@ internal static class LoaderNodes
     private static NodeDefinition CheckpointLoader(NodeFolders folders) => new NodeBuilder("CheckpointLoader")
         .DisplayName("Load Checkpoint With Config (DEPRECATED)").Category("advanced/loaders").Deprecated()
         .Required(InputSpec.Combo("config_name", () => Configs(folders)))
-        .Required(InputSpec.Combo("ckpt_name", () => Checkpoints(folders)))
+        .Required(ModelCombo.Of("ckpt_name", "checkpoints", folders.Models, () => Checkpoints(folders)))
         .Output(IoTypes.Model).Output(IoTypes.Clip).Output(IoTypes.Vae)
         .ExecuteTensors((ctx, i) => LoadOrAlias(ctx, folders, i.Get<string>("ckpt_name")))
         .Build();
 
     private static NodeDefinition VaeLoader(NodeFolders folders) => new NodeBuilder("VAELoader")
         .DisplayName("Load VAE").Category("loaders")
-        .Required(InputSpec.Combo("vae_name", () => folders.Models.List("vae")))
+        .Required(ModelCombo.Of("vae_name", "vae", folders.Models))
         .Output(IoTypes.Vae)
         .ExecuteTensors((ctx, i) =>
         {

@@ -34,6 +34,11 @@ public static class ServeCommand
         };
         var apiKeys = Secrets("--api-key", "KEY", "Accept this x-api-key (repeatable; prefer CHARACTERGEN_AUTH__APIKEYS__0, command lines are visible to other users)");
         var bearerTokens = Secrets("--bearer-token", "TOKEN", "Accept this 'authorization: Bearer' token (repeatable)");
+        var extraModelPaths = new Option<string[]>("--extra-model-paths-config")
+        {
+            Description = "An extra_model_paths.yaml as ComfyUI reads it (repeatable); the models folder's own is always read",
+            HelpName = "FILE",
+        };
         var noReflection = new Option<bool>("--no-reflection") { Description = "Do not serve gRPC server reflection" };
         var allowRemote = new Option<bool>("--allow-unauthenticated-remote")
         {
@@ -45,6 +50,7 @@ public static class ServeCommand
         foreach (var (option, _) in settings) command.Options.Add(option);
         command.Options.Add(apiKeys);
         command.Options.Add(bearerTokens);
+        command.Options.Add(extraModelPaths);
         command.Options.Add(noReflection);
         command.Options.Add(allowRemote);
         command.Options.Add(configFile);
@@ -58,6 +64,7 @@ public static class ServeCommand
                 if (parseResult.GetValue(option) is { } value) overrides[key] = value;
             AddList(overrides, "Auth:ApiKeys", parseResult.GetValue(apiKeys));
             AddList(overrides, "Auth:BearerTokens", parseResult.GetValue(bearerTokens));
+            AddList(overrides, nameof(ServerOptions.ExtraModelPaths), parseResult.GetValue(extraModelPaths)?.Select(Path.GetFullPath).ToArray());
             if (parseResult.GetValue(noReflection)) overrides["Grpc:EnableReflection"] = "false";
             if (parseResult.GetValue(allowRemote)) overrides[nameof(ServerOptions.AllowUnauthenticatedRemote)] = "true";
             return Run(parseResult.GetValue(configFile), overrides, parseResult.InvocationConfiguration.Error);
@@ -103,7 +110,7 @@ public static class ServeCommand
     /// </summary>
     public static void WarnAboutMissingAliasFiles(ServerOptions options, TextWriter error)
     {
-        foreach (string missing in ModelAliases.From(options.ModelAliases).MissingFiles(new ModelFolders(options.ModelsDir)))
+        foreach (string missing in ModelAliases.From(options.ModelAliases).MissingFiles(options.OpenModelFolders()))
             error.WriteLine("warning: " + missing);
     }
 

@@ -18,7 +18,7 @@ public static class EngineServiceCollectionExtensions
 {
     public static IServiceCollection AddCharacterGenEngine(this IServiceCollection services, ServerOptions options)
     {
-        services.AddSingleton(new ModelFolders(options.ModelsDir));
+        services.AddSingleton(options.OpenModelFolders());
         services.TryAddSingleton(ModelAliases.From(options.ModelAliases)); // validated with the options
 
         services.AddSingleton(_ =>

@@ -37,6 +37,12 @@ public sealed record ServerOptions
     /// <summary>A ComfyUI-style models tree (checkpoints/, loras/, vae/ …). May be missing at start.</summary>
     public string ModelsDir { get; init; } = DefaultModelsDir;
 
+    /// <summary>
+    /// More extra_model_paths.yaml files (ComfyUI's --extra-model-paths-config), e.g. pointing at an A1111 or ComfyUI
+    /// install; the models folder's own extra_model_paths.yaml is always read.
+    /// </summary>
+    public List<string> ExtraModelPaths { get; init; } = [];
+
     /// <summary>Saved workflows (ComfyUI API format).</summary>
     public string WorkflowsDir { get; init; } = DefaultWorkflowsDir;
 
@@ -79,6 +85,8 @@ public sealed record ServerOptions
             if (string.IsNullOrWhiteSpace(value)) errors.Add($"{name} must not be empty.");
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
             errors.Add($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds}).");
+        try { OpenModelFolders(); }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { errors.Add("ExtraModelPaths: " + e.Message); }
         errors.AddRange(CharacterGen.Nodes.Models.ModelAliases.Validate(ModelAliases));
         errors.AddRange(Grpc.Validate());
         errors.AddRange(Auth.Validate());
@@ -89,6 +97,9 @@ public sealed record ServerOptions
         catch (ArgumentException e) { errors.Add("Engine: " + e.Message); }
         return errors;
     }
+
+    /// <summary>The models tree with its extra folders.</summary>
+    public CharacterGen.Nodes.Files.ModelFolders OpenModelFolders() => new(ModelsDir, ExtraModelPaths);
 
     public static bool TryParseListenAddress(string? text, out IPAddress address)
     {

@@ -45,27 +45,4 @@ public sealed class SafePathTests
     [TestCase("")]
     public void EscapesAreRefused(string name) =>
         Assert.Throws<PathEscapeException>(() => SafePath.Resolve(_root, name));
-
-    [Test]
-    public void ModelFoldersListOnlySafetensorsInsideAndResolveSafely()
-    {
-        string models = Path.Combine(_base, "models");
-        Directory.CreateDirectory(Path.Combine(models, "checkpoints", "people"));
-        File.WriteAllText(Path.Combine(models, "checkpoints", "a.safetensors"), "");
-        File.WriteAllText(Path.Combine(models, "checkpoints", "people", "b.safetensors"), "");
-        File.WriteAllText(Path.Combine(models, "checkpoints", "old.ckpt"), "");
-        Directory.CreateDirectory(Path.Combine(models, "clip"));
-        File.WriteAllText(Path.Combine(models, "clip", "legacy.safetensors"), "");
-        File.CreateSymbolicLink(Path.Combine(models, "checkpoints", "stolen.safetensors"), Path.Combine(_outside, "key.txt"));
-
-        var folders = new ModelFolders(models);
-        Assert.That(folders.List("checkpoints"), Is.EqualTo(new[] { "a.safetensors", "people/b.safetensors" }));
-        Assert.That(folders.List("text_encoders"), Is.EqualTo(new[] { "legacy.safetensors" }), "legacy clip/ folder is read");
-        Assert.That(folders.List("loras"), Is.Empty);
-        Assert.That(folders.Resolve("checkpoints", "people/b.safetensors"), Does.EndWith("people/b.safetensors"));
-        Assert.Throws<PathEscapeException>(() => folders.Resolve("checkpoints", "../../secret/key.txt"));
-        Assert.Throws<PathEscapeException>(() => folders.Resolve("checkpoints", "stolen.safetensors"));
-        Assert.That(Assert.Throws<FileNotFoundException>(() => folders.Resolve("vae", "x.safetensors"))!.Message, Does.Contain("vae/"));
-        Assert.Throws<ArgumentException>(() => folders.List("nonsense"));
-    }
 }

@@ -47,6 +47,21 @@ public sealed class WorkflowEngineTests
     }
 
     [Test]
+    public async Task A_checkpoint_linked_in_from_shared_storage_runs_as_comfyui_runs_it()
+    {
+        await using var h = EngineHarness.Create();
+        string shared = Path.Combine(h.Env.Root, "shared-models");
+        Directory.CreateDirectory(shared);
+        File.Move(h.Env.CheckpointPath(NodeTestEnvironment.Checkpoint), Path.Combine(shared, "real.safetensors"));
+        Directory.Move(h.Env.CheckpointPath("tiny.tokenizer"), Path.Combine(shared, "real.tokenizer"));
+        File.CreateSymbolicLink(h.Env.CheckpointPath("linked.safetensors"), Path.Combine(shared, "real.safetensors"));
+        Directory.CreateSymbolicLink(h.Env.CheckpointPath("linked.tokenizer"), Path.Combine(shared, "real.tokenizer"));
+
+        var (_, job) = await h.RunAsync(h.Workflow("txt2img_sd15.json", [.. Small, "4.ckpt_name=\"linked.safetensors\""]));
+        Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
+    }
+
+    [Test]
     public async Task Rerunning_an_identical_prompt_executes_nothing_and_writes_no_new_file()
     {
         await using var h = EngineHarness.Create();
@@ -76,7 +91,9 @@ public sealed class WorkflowEngineTests
         Assert.That(samplerError.InputName, Is.EqualTo("sampler_name"));
 
         ValidationResult checkpoint = h.Engine.Validate(h.Workflow("txt2img_sd15.json", "4.ckpt_name=\"missing.safetensors\""));
-        Assert.That(checkpoint.AllErrors().Single(e => e.NodeId is not null).Error.Type, Is.EqualTo(ValidationErrorTypes.ValueNotInList));
+        var checkpointError = checkpoint.AllErrors().Single(e => e.NodeId is not null).Error;
+        Assert.That(checkpointError.Type, Is.EqualTo(ValidationErrorTypes.ValueNotInList));
+        Assert.That(checkpointError.Details, Does.EndWith("; searched checkpoints/"), "a missing model names the folders searched");
     }
 
     [Test]

@@ -75,6 +75,7 @@ public sealed class ServerConfigurationTests
     [TestCase("Auth:ApiKeys:0", "short", "at least 16 characters")]
     [TestCase("Tls:CertificatePath", "/nonexistent/cert.pem", "does not exist")]
     [TestCase("ShutdownTimeoutSeconds", "-1", "ShutdownTimeoutSeconds")]
+    [TestCase("ExtraModelPaths:0", "/nonexistent/extra_model_paths.yaml", "ExtraModelPaths: extra model paths file not found")]
     public void Bad_values_are_reported_clearly(string key, string value, string expected)
     {
         var error = Assert.Throws<ServerOptionsException>(() => Load(new() { [key] = value }))!;

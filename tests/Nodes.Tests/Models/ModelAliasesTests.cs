@@ -32,7 +32,7 @@ public sealed class ModelAliasesTests
         ModelAlias alice = aliases.All.Single();
         Assert.That((alice.Name, alice.Checkpoint, alice.Loras.Single().Name, alice.Loras.Single().StrengthModel, alice.Loras.Single().StrengthClip),
             Is.EqualTo(("alice-v2", "tiny.safetensors", "alice.safetensors", 0.8, 1.0)));
-        Assert.That(aliases.MissingFiles(env.Models), Is.EqualTo(new[] { "model alias 'alice-v2': no loras file named 'alice.safetensors' in loras/" }));
+        Assert.That(aliases.MissingFiles(env.Models), Is.EqualTo(new[] { "model alias 'alice-v2': no loras file named 'alice.safetensors'; searched loras/" }));
     }
 
     [Test]

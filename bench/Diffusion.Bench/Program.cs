@@ -11,7 +11,7 @@ using CharacterGen.Tensors;
 // bench/gpu/run.sh's parts (published and run outside the repository, so before FindRepoRoot): see GpuUnet.cs, GpuOps.cs.
 if (args is ["gpu", ..])
 {
-    Torch.Threads = Environment.ProcessorCount;
+    Torch.Threads = int.TryParse(Environment.GetEnvironmentVariable("CHARACTERGEN_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
     int I(int i) => int.Parse(args[i], CultureInfo.InvariantCulture);
     switch (args)
     {

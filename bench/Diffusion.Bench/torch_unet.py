@@ -7,8 +7,9 @@ Usage: torch_unet.py REPO_ROOT THREADS [--sdxl] LATENT_SIZE:RUNS [LATENT_SIZE:RU
   prints {"LATENT_SIZE": seconds, ...} (CPU, float32).
 bench/gpu/run.sh adds: --config=NAME (sd15, sdxl, sd15-tiny, sdxl-tiny: the shapes of GpuUnet.cs), --device=DEVICE,
 --dtype=DTYPE[,DTYPE...] and --lines: one JSON object per measurement (seconds per step, peak memory), as
-`Diffusion.Bench gpu unet` prints them. On a device other than the CPU, attention uses PyTorch's fused
-scaled_dot_product_attention (as ComfyUI does), weights are cast to the dtype and timing synchronises the device.
+`Diffusion.Bench gpu unet` prints them. Attention uses PyTorch's fused
+scaled_dot_product_attention when it exists (2.x, as ComfyUI), weights are cast to the dtype and timing synchronises
+the device.
 """
 import json
 import os
@@ -45,7 +46,8 @@ dtypes = options.get("dtype", "float32").split(",")
 cuda = device.type == "cuda"
 
 torch.set_num_threads(int(sys.argv[2]))
-if device.type != "cpu":
+if hasattr(F, "scaled_dot_product_attention"):  # PyTorch 2.x: the fused kernels, as ComfyUI uses them
+
     def sdpa_attention(q, k, v, heads, mask=None):
         b, n, c = q.shape
         split = lambda t: t.reshape(b, t.shape[1], heads, c // heads).transpose(1, 2)
@@ -53,8 +55,8 @@ if device.type != "cpu":
         return o.transpose(1, 2).reshape(b, n, c)
 
     ref.attention = sdpa_attention
-    plain_lin = ref.lin
-    ref.lin = lambda sd, p, x: plain_lin(sd, p, x.to(sd[p + ".weight"].dtype))  # float32 timestep features → dtype
+plain_lin = ref.lin
+ref.lin = lambda sd, p, x: plain_lin(sd, p, x.to(sd[p + ".weight"].dtype))  # float32 timestep features → dtype
 
 
 def forward(sd, x, t, ctx, y):

@@ -43,7 +43,8 @@ out="${OUT:-$repo/bench/gpu/out-$mode}"
 work="${TMPDIR:-/tmp}/cg-gpu-run.$$"
 app_dist="$repo/bench/gpu/dist"
 build="$repo/artifacts/native/gpurun-$mode"
-threads="$(nproc)"
+# On a shared 2-core machine two OpenMP threads spin against other jobs (×10 slower), so the rehearsal uses one.
+threads="${CG_GPU_THREADS:-$([[ $mode == gpu ]] && nproc || echo 1)}"
 
 run() {  # prints the command; runs it unless --dry-run
   echo "+ $*" >&2
@@ -77,7 +78,7 @@ note "mode $mode, device $device, python $python, out $out"
 run mkdir -p "$work/app"
 if ((!dry)); then
   if ! CG_TORCH_FROM_PYTHON=1 CG_PYTHON="$python" cmake -S native -B "$build" -DCMAKE_BUILD_TYPE=Release >"$out/build.log" 2>&1 \
-     || ! cmake --build "$build" -j "$threads" >>"$out/build.log" 2>&1; then
+     || ! cmake --build "$build" -j "$(nproc)" >>"$out/build.log" 2>&1; then
     note "the shim did not build; see build.log"; tail -30 "$out/build.log" >&2; exit 1
   fi
   grep -m1 "cgtorch: libtorch" "$out/build.log" | tee -a "$out/log.txt"
@@ -89,7 +90,7 @@ run cp -a "$app_dist/." "$work/app/"
 run cp "$build/libcgtorch.so" "$work/app/libcgtorch.so"
 torch_lib="$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || true)"
 export LD_LIBRARY_PATH="$work/app${torch_lib:+:$torch_lib}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_gcServer=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 CHARACTERGEN_THREADS="$threads"
 app="$work/app/CharacterGen.Diffusion.Bench"
 
 if ((!dry)); then

@@ -52,7 +52,7 @@ run() {  # prints the command; runs it unless --dry-run
 }
 
 fail=0
-note() { if ((dry)); then echo "$*" >&2; else echo "$*" | tee -a "$out/log.txt" >&2; fi; }
+note() { echo "$*" | tee -a "$out/log.txt" >&2; }
 part_failed() { note "FAILED: $1"; fail=1; }
 
 # --- checks (also the whole of --dry-run) ----------------------------------------------------------------------
@@ -71,7 +71,8 @@ for f in bench/gpu/compare_ops.py bench/gpu/summarize.py bench/Diffusion.Bench/t
   "$python" -m py_compile "$f" 2>/dev/null || "$python" -c "import ast,sys; ast.parse(open(sys.argv[1]).read())" "$f" || missing=1
 done
 ((missing)) && { echo "not ready" >&2; exit 1; }
-if ((!dry)); then mkdir -p "$out" && : >"$out/log.txt"; fi
+((dry)) && out="$work/out"  # a dry run's redirections land in a scratch folder
+mkdir -p "$out" && : >"$out/log.txt"
 
 # --- the shim, against this machine's (Python) libtorch -----------------------------------------------------------
 note "mode $mode, device $device, python $python, out $out"
@@ -126,7 +127,7 @@ for part in ${parts//,/ }; do
   note "$part: $((SECONDS - start)) s"
   summarize
 done
-((dry)) || rm -rf "$work"
+rm -rf "$work"
 if ((dry)); then echo "dry run: ready ($mode)"; exit 0; fi
 ((fail)) && { note "finished with failures (summary.md)"; exit 1; }
 note "finished (summary.md)"

@@ -76,6 +76,10 @@ mkdir -p "$out" && : >"$out/log.txt"
 
 # --- the shim, against this machine's (Python) libtorch -----------------------------------------------------------
 note "mode $mode, device $device, python $python, out $out"
+# A CUDA libtorch's cmake config looks for the CUDA toolkit; nvcc is often installed off PATH.
+if [[ $mode == gpu ]] && ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
 run mkdir -p "$work/app"
 if ((!dry)); then
   if ! CG_TORCH_FROM_PYTHON=1 CG_PYTHON="$python" cmake -S native -B "$build" -DCMAKE_BUILD_TYPE=Release >"$out/build.log" 2>&1 \

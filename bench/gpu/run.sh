@@ -72,7 +72,7 @@ for f in bench/gpu/compare_ops.py bench/gpu/summarize.py bench/Diffusion.Bench/t
 done
 ((missing)) && { echo "not ready" >&2; exit 1; }
 ((dry)) && out="$work/out"  # a dry run's redirections land in a scratch folder
-mkdir -p "$out" && : >"$out/log.txt"
+mkdir -p "$out" && rm -f "$out"/unet.jsonl "$out"/ops-*.json "$out"/summary.md && : >"$out/log.txt"  # results of this run only
 
 # --- the shim, against this machine's (Python) libtorch -----------------------------------------------------------
 note "mode $mode, device $device, python $python, out $out"

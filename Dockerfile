@@ -1,24 +1,36 @@
-# CUDA image: PyTorch's CUDA libtorch + the self-contained `charactergen` server.
-# Build:  docker build -t charactergen .
-# Run:    docker run --gpus all -p 50051:50051 -p 8188:8188 -v /path/to/ComfyUI/models:/models charactergen
-# Not exercised by CI (no GPU, no Docker there); the CPU path is what scripts/test.sh checks.
-FROM nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04 AS build
+# CUDA image: a CUDA libtorch (from PyTorch's wheel) + the self-contained `charactergen` server, run as a non-root
+# user with a HEALTHCHECK on the gRPC health service.
+#   Build:  docker build -t charactergen .
+#   Run:    docker run --gpus all -p 50051:50051 -p 8188:8188 -e CHARACTERGEN_AUTH__APIKEYS__0=SECRET \
+#             -v /path/to/ComfyUI/models:/models:ro -v charactergen-data:/data charactergen
+# The server refuses a network address without an API key or bearer token, hence the key in the run line.
+# `docker build` is not run by CI (no Docker engine there): scripts/docker-mirror.sh runs the same build script
+# (scripts/docker-build.sh) with the CPU libtorch, then serves as a non-root user and runs the HEALTHCHECK command,
+# so a change that breaks these steps fails scripts/test.sh. Keep the two in step.
+ARG CUDA_VERSION=12.8.1
+ARG UBUNTU=ubuntu24.04
+FROM nvidia/cuda:${CUDA_VERSION}-cudnn-devel-${UBUNTU} AS build
+ARG TORCH_VERSION=2.7.1
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cu128
 ENV DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ python3-pip curl ca-certificates libicu70 \
- && pip3 install --no-cache-dir torch==2.5.1 --index-url https://download.pytorch.org/whl/cu124 \
+RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ make python3 python3-pip curl ca-certificates libicu74 \
+ && pip3 install --break-system-packages --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
  && curl -sSL https://dot.net/v1/dotnet-install.sh | bash -s -- --channel 10.0 --install-dir /usr/share/dotnet \
  && ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 WORKDIR /src
 COPY . .
-# CG_TORCH_PREFIX points the shim's cmake at the CUDA libtorch inside the PyTorch wheel.
-RUN export CG_TORCH_PREFIX="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')" \
- && dotnet publish src/Server/CharacterGen.Server.csproj -c Release -r linux-x64 --self-contained -o /out \
- && cp "$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"/*.so* /out/
+# The shim's cmake takes libtorch from python3's torch (native/CMakeLists.txt); the script copies it into /out/lib.
+RUN CG_TORCH_FROM_PYTHON=1 scripts/docker-build.sh /out
 
-FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04
-RUN apt-get update && apt-get install -y --no-install-recommends libvips42 libgomp1 libicu70 && rm -rf /var/lib/apt/lists/*
+FROM nvidia/cuda:${CUDA_VERSION}-cudnn-runtime-${UBUNTU}
+RUN apt-get update && apt-get install -y --no-install-recommends libvips42 libgomp1 libicu74 && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin charactergen \
+ && mkdir -p /data /models && chown charactergen:charactergen /data
 COPY --from=build /out /app
-ENV LD_LIBRARY_PATH=/app
+ENV LD_LIBRARY_PATH=/app/lib CHARACTERGEN_DEVICE=cuda:0
+USER charactergen
 EXPOSE 50051 8188
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["/app/charactergen", "health", "--address", "http://127.0.0.1:50051"]
 ENTRYPOINT ["/app/charactergen"]
-CMD ["serve", "--models", "/models", "--data", "/data"]
+CMD ["serve", "--listen", "0.0.0.0", "--models", "/models", "--data", "/data"]

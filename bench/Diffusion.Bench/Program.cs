@@ -8,6 +8,26 @@ using CharacterGen.Tensors;
 // CPU, at 512×512 pixels (64×64 latent) and 64×64 pixels (8×8 latent); then the same in PyTorch eager via
 // torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64 [DTYPE]]
 // SDXL at 1024×1024 and LoRA apply/remove: dotnet run -c Release -- sdxl [RUNS] (see SdxlBench.cs).
+// bench/gpu/run.sh's parts (published and run outside the repository, so before FindRepoRoot): see GpuUnet.cs, GpuOps.cs.
+if (args is ["gpu", ..])
+{
+    Torch.Threads = int.TryParse(Environment.GetEnvironmentVariable("CHARACTERGEN_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
+    int I(int i) => int.Parse(args[i], CultureInfo.InvariantCulture);
+    switch (args)
+    {
+        case [_, "ops", var path, var dev, var dt]:
+            CharacterGen.Diffusion.Bench.GpuOps.Run(path, Device.Parse(dev), Enum.Parse<DType>(dt, ignoreCase: true));
+            return;
+        case [_, "unet", var config, _, _, _, var dts, ..]:
+            CharacterGen.Diffusion.Bench.GpuUnet.Run(config, I(3), I(4), Device.Parse(args[5]),
+                dts.Split(',').Select(d => Enum.Parse<DType>(d, ignoreCase: true)).ToArray(), args.Length > 7 ? I(7) : 0);
+            return;
+        default:
+            Console.Error.WriteLine("usage: gpu ops OUT.safetensors DEVICE DTYPE | gpu unet CONFIG LATENT RUNS DEVICE DTYPE[,DTYPE...] [STEPS]");
+            Environment.Exit(2);
+            return;
+    }
+}
 string repo = FindRepoRoot();
 if (args is ["sdxl", ..])
 {

@@ -1,6 +1,5 @@
 // CUDA device queries and memory control. Built against CPU-only libtorch these report no devices and do nothing.
 #include "cg_common.h"
-#include <ATen/detail/CUDAHooksInterface.h>
 #ifdef CG_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -9,7 +8,14 @@
 CG_API int32_t cg_cuda_is_available(int32_t* out) { CG_TRY *out = at::hasCUDA() ? 1 : 0; CG_CATCH }
 
 CG_API int32_t cg_cuda_device_count(int32_t* out) {
-  CG_TRY *out = at::hasCUDA() ? static_cast<int32_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0; CG_CATCH
+  CG_TRY
+#ifdef CG_WITH_CUDA
+  // c10::cuda::device_count is in 1.x and 2.x alike; CUDAHooks' getNumGPUs is gone from newer libtorch.
+  *out = at::hasCUDA() ? static_cast<int32_t>(c10::cuda::device_count()) : 0;
+#else
+  *out = 0;
+#endif
+  CG_CATCH
 }
 
 CG_API int32_t cg_cuda_synchronize(int32_t device) {
@@ -27,7 +33,7 @@ CG_API int32_t cg_cuda_memory(int32_t device, int64_t* allocated, int64_t* reser
   *reserved = 0;
 #ifdef CG_WITH_CUDA
   if (at::hasCUDA()) {
-    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
     auto all = static_cast<size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
     *allocated = stats.allocated_bytes[all].current;
     *reserved = stats.reserved_bytes[all].current;

@@ -104,6 +104,16 @@ CG_API int32_t cg_torch_version(char* buf, int64_t len) {
   CG_CATCH
 }
 
+// The compile-time switches this library was built with (CMakeLists.txt), comma-separated: "sdpa", "float8", "cuda".
+CG_API int32_t cg_build_features(char* buf, int64_t len) {
+  CG_TRY
+#ifndef CG_FEATURES
+#define CG_FEATURES ""
+#endif
+  std::snprintf(buf, static_cast<size_t>(len), "%s", CG_FEATURES);
+  CG_CATCH
+}
+
 CG_API int32_t cg_cpu_capability(char* buf, int64_t len) {
   CG_TRY
   // libtorch 1.13 does not export its own query, so decide as its dispatcher does: the ATEN_CPU_CAPABILITY

@@ -11,6 +11,13 @@ public static unsafe partial class Torch
     /// <summary>The CPU kernel set libtorch dispatches to: "default", "avx2" or "avx512".</summary>
     public static string CpuCapability => NativeStatus.ReadString(&NativeMethods.cg_cpu_capability);
 
+    /// <summary>
+    /// The shim's compile-time switches (native/CMakeLists.txt), e.g. ["sdpa", "float8", "cuda"] against a CUDA
+    /// libtorch 2.x, none against Debian's CPU libtorch 1.13.
+    /// </summary>
+    public static IReadOnlyList<string> NativeBuildFeatures =>
+        NativeStatus.ReadString(&NativeMethods.cg_build_features).Split(',', StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>Intra-op threads libtorch uses. Its default is 1 in an embedding process, so set it explicitly.</summary>
     public static int Threads
     {

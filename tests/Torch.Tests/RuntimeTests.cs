@@ -29,6 +29,19 @@ public sealed class RuntimeTests
     }
 
     [Test]
+    public void BuildFeaturesFollowTheLibtorchVersion()
+    {
+        // native/CMakeLists.txt switches the fused attention on for libtorch ≥ 2.1 and CUDA for a CUDA libtorch;
+        // a wrong switch would either fail to compile or silently run the slow path.
+        var features = Torch.NativeBuildFeatures;
+        var version = Version.Parse(Torch.LibTorchVersion);
+        Assert.That(features, Is.SubsetOf(new[] { "sdpa", "float8", "cuda" }));
+        Assert.That(features.Contains("sdpa"), Is.EqualTo(version >= new Version(2, 1)), $"features [{string.Join(",", features)}] for libtorch {Torch.LibTorchVersion}");
+        if (version.Major < 2) Assert.That(features, Does.Not.Contain("float8"));
+        if (Cuda.IsAvailable) Assert.That(features, Does.Contain("cuda"));
+    }
+
+    [Test]
     public void EveryNativeSymbolResolvesAtLoadTime()
     {
         // libcgtorch.so binds lazily: a libtorch symbol that is declared in a header but not exported would only

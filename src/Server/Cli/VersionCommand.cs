@@ -17,6 +17,7 @@ public static class VersionCommand
             output.Out.WriteLine($"CharacterGen {version.Split('+')[0]}");
             output.Out.WriteLine($"libtorch {Torch.LibTorchVersion}");
             output.Out.WriteLine($"cpu capability {Torch.CpuCapability}");
+            output.Out.WriteLine($"native features [{string.Join(",", Torch.NativeBuildFeatures)}]");
             output.Out.WriteLine($"threads {Torch.Threads}");
             int devices = Cuda.DeviceCount;
             output.Out.WriteLine(devices == 0 ? "cuda none" : $"cuda {devices} device(s)");

@@ -34,7 +34,7 @@ internal static class ControlEndpoints
     private static async Task<IResult> Free(HttpRequest request, WorkflowEngine engine, ILogger<ComfySocketHub> logger)
     {
         var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
-        if (read.Body is not { } body) return ComfyResults.Error(read.Error!);
+        if (read.Body is not { } body) return ComfyResults.Error(read.Error!, read.Status);
         if (QueueEndpoints.IsTrue(body["unload_models"]) || QueueEndpoints.IsTrue(body["free_memory"]))
         {
             _ = engine.FreeAsync().ContinueWith(t => logger.LogError(t.Exception, "Freeing the output cache failed"),

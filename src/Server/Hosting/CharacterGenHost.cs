@@ -33,7 +33,10 @@ public static class CharacterGenHost
         configure?.Invoke(builder);
         builder.Services.AddCharacterGenEngine(options);
 
+        var staleFiles = StaleFileCleanup.Run(options.DataDir); // before anything listens or writes
         var app = builder.Build();
+        if (staleFiles > 0)
+            app.Logger.LogInformation("Removed {Count} temporary files left by an earlier run", staleFiles);
         app.MapCharacterGenGrpc();
         app.MapStatusPage();
         app.MapComfyApi();

@@ -49,15 +49,23 @@ internal static class RequestBodies
     {
         var tooLarge = new Parsed(null, $"The request body is larger than {maxBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
         if (request.ContentLength > maxBytes) return tooLarge;
-        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = maxBytes + 1; // our check below answers first
-        using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
+        // Kestrel's cap sits one read above ours, so the check below answers first, with the same message.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = maxBytes + chunk.Length;
+        using var buffer = new MemoryStream();
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        try
         {
-            if (buffer.Length + read > maxBytes) return tooLarge;
-            buffer.Write(chunk, 0, read);
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > maxBytes) return tooLarge;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return tooLarge;
         }
         if (buffer.Length == 0) return new(new JsonObject(), null);
         try

@@ -9,10 +9,14 @@ namespace CharacterGen.Nodes.Runtime;
 public sealed class NodeOutOfMemoryException(string classType, Exception inner)
     : Exception($"{classType} ran out of memory ({First(inner.Message)}). Try a smaller image or batch, or free models with /free.", inner)
 {
-    /// <summary>libtorch's out-of-memory errors: the typed one (CUDA, std::bad_alloc) and the CPU allocator's plain message.</summary>
+    /// <summary>libtorch's out-of-memory errors: the typed one (CUDA, std::bad_alloc) and the CPU allocator's plain messages.</summary>
     public static bool IsOutOfMemory(Exception e) =>
         e is TorchOutOfMemoryException or OutOfMemoryException
-        || (e is TorchException && e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase));
+        || (e is TorchException && OutOfMemoryMessages.Any(m => e.Message.Contains(m, StringComparison.OrdinalIgnoreCase)));
+
+    // libtorch's CPU allocator raises a plain c10::Error: "DefaultCPUAllocator: can't allocate memory" (1.13),
+    // "not enough memory" (2.x); CUDA's caching allocator says "CUDA out of memory".
+    private static readonly string[] OutOfMemoryMessages = ["can't allocate memory", "not enough memory", "out of memory"];
 
     private static string First(string message)
     {

@@ -33,7 +33,7 @@ public static class TiledVae
     /// Applies <paramref name="model"/> to overlapping tiles of x [B, C, H, W] whose outputs are <paramref name="up"/>/
     /// <paramref name="down"/> times their size, and blends them into [B, channels, H·up/down, W·up/down].
     /// </summary>
-    private static Tensor Map(Tensor x, int tile, int overlap, int up, int down, int channels, Func<Tensor, Tensor> model)
+    internal static Tensor Map(Tensor x, int tile, int overlap, int up, int down, int channels, Func<Tensor, Tensor> model)
     {
         if (tile <= overlap || overlap < 0) throw new ArgumentException($"tile {tile} must be larger than overlap {overlap}");
         long b = x.Size(0), h = x.Size(2), w = x.Size(3);

@@ -43,7 +43,8 @@ public sealed class ComfyErrorMiddleware(RequestDelegate next, ILogger<ComfyErro
     /// <summary>A disconnect or reset, not a fault of ours: the request was aborted, or reading it failed because the connection died.</summary>
     internal static bool IsClientGone(HttpContext context, Exception e) =>
         e is ConnectionResetException || e.InnerException is ConnectionResetException
-        || (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException or BadHttpRequestException);
+        || (context.RequestAborted.IsCancellationRequested
+            && e is OperationCanceledException or IOException or BadHttpRequestException or System.Net.WebSockets.WebSocketException);
 
     /// <summary>ComfyUI's error object (<c>{"error": {type, message, details, extra_info}}</c>), unless a response has begun.</summary>
     internal static Task Answer(HttpContext context, int status, string type, string message, string details)

@@ -35,6 +35,7 @@ public sealed class LongStepInterruptTests
         var job = await server.Engine.WaitAsync(id).WaitAsync(TimeSpan.FromSeconds(60));
         clock.Stop();
 
+        TestContext.Out.WriteLine($"interrupt honoured after {clock.Elapsed.TotalSeconds:0.00} s");
         Assert.That(job.Status, Is.EqualTo(JobStatus.Cancelled));
         Assert.That(job.CancelledAtNode, Is.EqualTo("3"));
         Assert.That(clock.Elapsed, Is.LessThan(Honoured), "cancelled within a few attention chunks, not at the end of the step");
@@ -59,6 +60,7 @@ public sealed class LongStepInterruptTests
             await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
             clock.Stop();
 
+            TestContext.Out.WriteLine($"shutdown took {clock.Elapsed.TotalSeconds:0.00} s");
             Assert.That(clock.Elapsed, Is.LessThan(Honoured), $"the shutdown timeout is {server.Options.ShutdownTimeoutSeconds} s");
             Assert.That(server.Engine.GetJob(id)!.Status, Is.EqualTo(JobStatus.Cancelled));
         }

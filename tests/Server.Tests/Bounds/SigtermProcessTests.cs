@@ -51,6 +51,7 @@ public sealed class SigtermProcessTests
             catch (OperationCanceledException) { Assert.Fail($"still running {clock.Elapsed} after SIGTERM\n{log}"); }
             clock.Stop();
 
+            TestContext.Out.WriteLine($"exited {clock.Elapsed.TotalSeconds:0.00} s after SIGTERM");
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(ShutdownTimeoutSeconds)), log.ToString());
             Assert.That(server.ExitCode, Is.EqualTo(0), "a graceful exit, not the forced one\n" + log);
         }

@@ -41,6 +41,7 @@ public sealed class NodeBuilder(string classType)
     }
 
     public NodeBuilder EstimateCost(Func<LiteralInputs, double> hook) => Set(_def with { EstimateCost = hook });
+    public NodeBuilder EstimateMemory(Func<MemoryEstimateContext, MemoryEstimate> hook) => Set(_def with { EstimateMemory = hook });
     public NodeBuilder Fingerprint(Func<LiteralInputs, string?> hook) => Set(_def with { Fingerprint = hook });
     public NodeBuilder CheckLazyStatus(LazyStatusFunction hook) => Set(_def with { CheckLazyStatus = hook });
     public NodeBuilder Execute(NodeFunction function) => Set(_def with { Execute = function });

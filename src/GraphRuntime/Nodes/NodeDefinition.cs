@@ -46,6 +46,12 @@ public sealed record NodeDefinition
     /// <summary>A cost estimate from literal inputs (e.g. pixels × batch), summed against the engine's budget.</summary>
     public Func<LiteralInputs, double>? EstimateCost { get; init; }
 
+    /// <summary>
+    /// Peak memory of one call from the shapes known before anything runs (checked against the engine's
+    /// <see cref="MemoryBudget"/>), and descriptions of the outputs for the hooks downstream.
+    /// </summary>
+    public Func<MemoryEstimateContext, MemoryEstimate>? EstimateMemory { get; init; }
+
     /// <summary>ComfyUI's IS_CHANGED: part of the cache key (e.g. a file's sha256). Evaluated at job start.</summary>
     public Func<LiteralInputs, string?>? Fingerprint { get; init; }
 

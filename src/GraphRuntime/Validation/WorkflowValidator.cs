@@ -10,7 +10,7 @@ namespace CharacterGen.GraphRuntime.Validation;
 /// <summary>
 /// ComfyUI's validate_prompt: every error collected in one pass, only nodes reachable from output
 /// nodes checked, and the runnable part compiled into a <see cref="CompiledGraph"/>. Adds cycle,
-/// dangling-link, unknown-input and cost-budget checks.
+/// dangling-link, unknown-input, cost-budget and memory-budget checks.
 /// </summary>
 public static class WorkflowValidator
 {
@@ -71,6 +71,7 @@ public static class WorkflowValidator
         var graph = Compile(workflow, order, validOutputs.Select(o => nodes[o]));
         var cost = EstimateCost(graph, options.CostBudget, out var costFailure);
         if (costFailure is not null) return costFailure;
+        if (MemoryBudgetCheck.Check(graph, services) is { } memoryFailure) return memoryFailure;
         return new ValidationResult(null, nodeErrors, graph, cost);
     }
 

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Image;
@@ -22,6 +23,8 @@ internal static class Bislerp
         float[] a = new float[c], b = new float[c], r = new float[c];
         for (int i = 0; i < n; i++)
             for (int y = 0; y < h; y++)
+            {
+                Interrupts.ThrowIfRequested();
                 for (int x = 0; x < newW; x++)
                 {
                     for (int ch = 0; ch < c; ch++)
@@ -33,12 +36,15 @@ internal static class Bislerp
                     Slerp(a, b, ratios[x], r);
                     for (int ch = 0; ch < c; ch++) mid[((i * c + ch) * h + y) * newW + x] = r[ch];
                 }
+            }
 
         // Along the height: [n, c, h, newW] → [n, c, newH, newW].
         (ratios, first, second) = BilinearData(h, newH);
         float[] result = new float[n * c * newH * newW];
         for (int i = 0; i < n; i++)
             for (int y = 0; y < newH; y++)
+            {
+                Interrupts.ThrowIfRequested();
                 for (int x = 0; x < newW; x++)
                 {
                     for (int ch = 0; ch < c; ch++)
@@ -50,6 +56,7 @@ internal static class Bislerp
                     Slerp(a, b, ratios[y], r);
                     for (int ch = 0; ch < c; ch++) result[((i * c + ch) * newH + y) * newW + x] = r[ch];
                 }
+            }
         return Torch.FromArray<float>(result, [n, c, newH, newW]).To(samples.Device, samples.DType).MoveToOuterScope();
     }
 

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Image;
@@ -46,6 +47,8 @@ internal static class Lanczos
             rows = lastRow - firstRow;
             var temp = new byte[rows * outWidth * channels];
             for (int y = 0; y < rows; y++)
+            {
+                Interrupts.ThrowIfRequested(); // a row at a time: big images take seconds
                 for (int x = 0; x < outWidth; x++)
                 {
                     int min = hBounds[x * 2], count = hBounds[x * 2 + 1];
@@ -57,6 +60,7 @@ internal static class Lanczos
                         temp[(y * outWidth + x) * channels + ch] = Clip8(sum);
                     }
                 }
+            }
             source = temp;
             rowOffset = firstRow;
         }
@@ -65,6 +69,7 @@ internal static class Lanczos
         var result = new byte[outHeight * outWidth * channels];
         for (int y = 0; y < outHeight; y++)
         {
+            Interrupts.ThrowIfRequested();
             int min = vBounds[y * 2] - rowOffset, count = vBounds[y * 2 + 1];
             for (int x = 0; x < outWidth; x++)
                 for (int ch = 0; ch < channels; ch++)

@@ -35,11 +35,12 @@ internal static class OutputImageWriter
         var saved = new List<SavedImage>();
         for (int b = 0; b < images.Size(0); b++)
         {
+            Diffusion.Interrupts.ThrowIfRequested();
             byte[] png;
             using (Torch.NewScope()) png = PngWriter.Encode(ImageTensors.ToPixels(images.Select(0, b)), text, level);
             string name = filename.Replace("%batch_num%", b.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
             string file;
-            while (!TryWrite(folder, file = $"{name}_{counter:D5}_.png", png)) counter++; // another writer took it
+            while (!TryWrite(folder, file = $"{name}_{counter:D5}_.png", png, type)) counter++; // another writer took it
             saved.Add(new SavedImage(file, subfolder, type));
             counter++;
         }
@@ -99,22 +100,8 @@ internal static class OutputImageWriter
         return text;
     }
 
-    // Write beside the target, then rename without overwriting: a reader never sees half a PNG.
-    private static bool TryWrite(string folder, string file, byte[] bytes)
-    {
-        string target = Path.Combine(folder, file);
-        if (File.Exists(target)) return false;
-        string temp = Path.Combine(folder, $".{file}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllBytes(temp, bytes);
-        try
-        {
-            File.Move(temp, target, overwrite: false);
-            return true;
-        }
-        catch (IOException) when (File.Exists(target))
-        {
-            File.Delete(temp);
-            return false;
-        }
-    }
+    // Write beside the target, then rename without overwriting: a reader never sees half a PNG, and a failed write
+    // (disk full) leaves no temporary behind.
+    private static bool TryWrite(string folder, string file, byte[] bytes, string type) =>
+        AtomicFile.Write(Path.Combine(folder, file), bytes, type);
 }

@@ -22,6 +22,11 @@ internal static class LatentNodes
         .Required(InputSpec.Int("batch_size", 1, 1, 4096) with { Tooltip = "The number of latent images in the batch." })
         .Output(IoTypes.Latent, tooltip: "The empty latent image batch.")
         .EstimateCost(l => l.Get<long>("width") * (double)l.Get<long>("height") * l.Get<long>("batch_size"))
+        .EstimateMemory(m =>
+        {
+            var shape = new LatentShape(m.Literals.Get<long>("batch_size"), 4, m.Literals.Get<long>("height") / 8, m.Literals.Get<long>("width") / 8);
+            return new MemoryEstimate(shape.Bytes, [shape]);
+        })
         .ExecuteTensors((_, i) => NodeOutput.Of(Empty(i.Get<long>("width"), i.Get<long>("height"), i.Get<long>("batch_size"))))
         .Build();
 
@@ -33,6 +38,7 @@ internal static class LatentNodes
         .Required(InputSpec.Int("height", 512, 0, MaxResolution, 8))
         .Required(InputSpec.Combo("crop", Resampling.CropMethods))
         .Output(IoTypes.Latent)
+        .EstimateMemory(m => Resized(m.Upstream<LatentShape>("samples"), s => UpscaledSize(s, m.Literals.Get<long>("width"), m.Literals.Get<long>("height"))))
         .ExecuteTensors((_, i) => NodeOutput.Of(Upscale(i.Value<LatentValue>("samples"), i.Get<string>("upscale_method"),
             i.Get<long>("width"), i.Get<long>("height"), i.Get<string>("crop"))))
         .Build();
@@ -43,6 +49,11 @@ internal static class LatentNodes
         .Required(InputSpec.Combo("upscale_method", Resampling.LatentMethods))
         .Required(InputSpec.Float("scale_by", 1.5, 0.01, 8.0, 0.01))
         .Output(IoTypes.Latent)
+        .EstimateMemory(m => Resized(m.Upstream<LatentShape>("samples"), s =>
+        {
+            double by = m.Literals.Get<double>("scale_by");
+            return (Math.Max(1, (long)Math.Round(s.Height * by)), Math.Max(1, (long)Math.Round(s.Width * by)));
+        }))
         .ExecuteTensors((_, i) => NodeOutput.Of(UpscaleBy(i.Value<LatentValue>("samples"), i.Get<string>("upscale_method"),
             i.Get<double>("scale_by"))))
         .Build();
@@ -52,12 +63,44 @@ internal static class LatentNodes
         .Required(InputSpec.Link("samples", IoTypes.Latent))
         .Required(InputSpec.Link("mask", IoTypes.Mask))
         .Output(IoTypes.Latent)
+        .EstimateMemory(m => m.Upstream<LatentShape>("samples") is { } s ? new MemoryEstimate(2 * s.Bytes, [s]) : MemoryEstimate.Unknown)
         .ExecuteTensors((_, i) =>
         {
             Tensor mask = i.Value<Tensor>("mask");
             return NodeOutput.Of(i.Value<LatentValue>("samples").WithNoiseMask(mask.Reshape(-1, 1, mask.Size(-2), mask.Size(-1)).Contiguous()));
         })
         .Build();
+
+    /// <summary>A resize's memory: the input and the output latent, and the output's shape for the nodes downstream.</summary>
+    private static MemoryEstimate Resized(LatentShape? input, Func<LatentShape, (long Height, long Width)> size)
+    {
+        if (input is null) return MemoryEstimate.Unknown;
+        var (h, w) = size(input);
+        var output = input with { Height = h, Width = w };
+        return new MemoryEstimate(input.Bytes + output.Bytes, [output]);
+    }
+
+    /// <summary>LatentUpscale's output size in latent pixels (the same rules as <see cref="Upscale"/>).</summary>
+    private static (long Height, long Width) UpscaledSize(LatentShape s, long width, long height)
+    {
+        if (width == 0 && height == 0) return (s.Height, s.Width);
+        if (width == 0)
+        {
+            height = Math.Max(64, height);
+            width = Math.Max(64, (long)Math.Round(s.Width * (double)height / s.Height));
+        }
+        else if (height == 0)
+        {
+            width = Math.Max(64, width);
+            height = Math.Max(64, (long)Math.Round(s.Height * (double)width / s.Width));
+        }
+        else
+        {
+            width = Math.Max(64, width);
+            height = Math.Max(64, height);
+        }
+        return (height / 8, width / 8);
+    }
 
     /// <summary>zeros [batch, 4, height // 8, width // 8] (float32, CPU).</summary>
     public static LatentValue Empty(long width, long height, long batch) => new(Torch.Zeros([batch, 4, height / 8, width / 8]));

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
@@ -16,7 +17,15 @@ internal static class VaeNodes
         .Required(InputSpec.Link("samples", IoTypes.Latent) with { Tooltip = "The latent to be decoded." })
         .Required(InputSpec.Link("vae", IoTypes.Vae) with { Tooltip = "The VAE model used for decoding the latent." })
         .Output(IoTypes.Image, tooltip: "The decoded image.")
-        .ExecuteTensors((_, i) => NodeOutput.Of(Decode(i.Value<VaeValue>("vae"), i.Value<LatentValue>("samples").Samples)))
+        .EstimateMemory(m =>
+        {
+            if (m.Upstream<LatentShape>("samples") is not { } latent) return MemoryEstimate.Unknown;
+            long whole = MemoryCosts.VaeDecode(latent);
+            long peak = Fits(m.Services, whole) ? whole : MemoryCosts.VaeDecodeTiled(latent);
+            return new MemoryEstimate(peak, [new ImageShape(latent.Batch, latent.Height * 8, latent.Width * 8)]);
+        })
+        .ExecuteTensors((ctx, i) => NodeOutput.Of(Decode(i.Value<VaeValue>("vae"), i.Value<LatentValue>("samples").Samples,
+            ctx.GetService<MemoryBudget>())))
         .Build();
 
     private static NodeDefinition VaeEncode { get; } = new NodeBuilder("VAEEncode")
@@ -24,7 +33,9 @@ internal static class VaeNodes
         .Required(InputSpec.Link("pixels", IoTypes.Image))
         .Required(InputSpec.Link("vae", IoTypes.Vae))
         .Output(IoTypes.Latent)
-        .ExecuteTensors((_, i) => NodeOutput.Of(new LatentValue(Encode(i.Value<VaeValue>("vae"), i.Value<Tensor>("pixels")))))
+        .EstimateMemory(EncodeMemory)
+        .ExecuteTensors((ctx, i) => NodeOutput.Of(new LatentValue(Encode(i.Value<VaeValue>("vae"), i.Value<Tensor>("pixels"),
+            ctx.GetService<MemoryBudget>()))))
         .Build();
 
     private static NodeDefinition VaeEncodeForInpaint { get; } = new NodeBuilder("VAEEncodeForInpaint")
@@ -34,15 +45,33 @@ internal static class VaeNodes
         .Required(InputSpec.Link("mask", IoTypes.Mask))
         .Required(InputSpec.Int("grow_mask_by", 6, 0, 64, 1))
         .Output(IoTypes.Latent)
-        .ExecuteTensors((_, i) => NodeOutput.Of(EncodeForInpaint(i.Value<VaeValue>("vae"), i.Value<Tensor>("pixels"),
-            i.Value<Tensor>("mask"), i.Int("grow_mask_by"))))
+        .EstimateMemory(EncodeMemory)
+        .ExecuteTensors((ctx, i) => NodeOutput.Of(EncodeForInpaint(i.Value<VaeValue>("vae"), i.Value<Tensor>("pixels"),
+            i.Value<Tensor>("mask"), i.Int("grow_mask_by"), ctx.GetService<MemoryBudget>())))
         .Build();
 
-    /// <summary>Latent [B, C, h, w] → IMAGE [B, H, W, 3]: clamp((x + 1)/2, 0, 1), float32 on the CPU.</summary>
-    public static Tensor Decode(VaeValue vae, Tensor latent)
+    private static bool Fits(IServiceProvider services, long bytes) =>
+        services.GetService(typeof(MemoryBudget)) is not MemoryBudget budget || budget.Fits(bytes);
+
+    private static MemoryEstimate EncodeMemory(MemoryEstimateContext m)
+    {
+        if (m.Upstream<ImageShape>("pixels") is not { } image) return MemoryEstimate.Unknown;
+        long whole = MemoryCosts.VaeEncode(image);
+        long peak = Fits(m.Services, whole) ? whole : MemoryCosts.VaeEncodeTiled(image);
+        return new MemoryEstimate(peak, [new LatentShape(image.Batch, 4, image.Height / 8, image.Width / 8)]);
+    }
+
+    /// <summary>
+    /// Latent [B, C, h, w] → IMAGE [B, H, W, 3]: clamp((x + 1)/2, 0, 1), float32 on the CPU. Decodes tile by tile when
+    /// the whole latent would not fit <paramref name="budget"/>, or when decoding it whole runs out of memory.
+    /// </summary>
+    public static Tensor Decode(VaeValue vae, Tensor latent, MemoryBudget? budget = null)
     {
         using var scope = Torch.NewScope();
-        Tensor image = vae.Vae.Decode(latent.To(DType.Float32));
+        Tensor z = latent.To(DType.Float32);
+        var shape = new LatentShape(z.Size(0), z.Size(1), z.Size(2), z.Size(3));
+        Tensor image = WholeOrTiled(budget, MemoryCosts.VaeDecode(shape, vae.DownscaleFactor),
+            () => vae.Vae.Decode(z), () => TiledVae.Decode(vae.Vae, z));
         image = ((image.To(Device.Cpu, DType.Float32) + 1.0) / 2.0).Clamp(0, 1);
         return image.Permute(0, 2, 3, 1).Contiguous().MoveToOuterScope();
     }
@@ -51,12 +80,15 @@ internal static class VaeNodes
     /// IMAGE [B, H, W, C] → latent [B, C', H/8, W/8] (posterior mean), float32 on the CPU. Sides that are not multiples
     /// of the down-scale factor are cropped evenly, as ComfyUI's vae_encode_crop_pixels.
     /// </summary>
-    public static Tensor Encode(VaeValue vae, Tensor pixels)
+    public static Tensor Encode(VaeValue vae, Tensor pixels, MemoryBudget? budget = null)
     {
         using var scope = Torch.NewScope();
         Tensor cropped = CropToMultiple(pixels, vae.DownscaleFactor);
         Tensor x = cropped.Narrow(3, 0, Math.Min(cropped.Size(3), vae.Vae.Config.InChannels)).Permute(0, 3, 1, 2);
-        Tensor latent = vae.Vae.Encode((x.To(DType.Float32) * 2.0 - 1.0).Contiguous());
+        Tensor input = (x.To(DType.Float32) * 2.0 - 1.0).Contiguous();
+        var shape = new ImageShape(input.Size(0), input.Size(2), input.Size(3), input.Size(1));
+        Tensor latent = WholeOrTiled(budget, MemoryCosts.VaeEncode(shape),
+            () => vae.Vae.Encode(input), () => TiledVae.Encode(vae.Vae, input));
         return latent.To(Device.Cpu, DType.Float32).MoveToOuterScope();
     }
 
@@ -65,7 +97,7 @@ internal static class VaeNodes
     /// pixels under the rounded mask become 0.5 before encoding, and the noise mask is the rounded mask grown by a
     /// box of <paramref name="growBy"/> (clamped to 1).
     /// </summary>
-    public static LatentValue EncodeForInpaint(VaeValue vae, Tensor pixels, Tensor mask, int growBy)
+    public static LatentValue EncodeForInpaint(VaeValue vae, Tensor pixels, Tensor mask, int growBy, MemoryBudget? budget = null)
     {
         using var scope = Torch.NewScope();
         int ds = vae.DownscaleFactor;
@@ -86,9 +118,27 @@ internal static class VaeNodes
 
         Tensor keep = (1.0 - rounded).Squeeze(1).Unsqueeze(-1); // [B, H, W, 1]
         Tensor filled = (p - 0.5) * keep + 0.5;
-        Tensor latent = Encode(vae, filled);
+        Tensor latent = Encode(vae, filled, budget);
         Tensor noiseMask = grown.Narrow(2, 0, cropH).Narrow(3, 0, cropW).Round().Contiguous();
         return new LatentValue(latent.MoveToOuterScope(), noiseMask.MoveToOuterScope());
+    }
+
+    /// <summary>
+    /// ComfyUI's fallback: the whole tensor at once when its estimate fits (or no budget is set), tile by tile when it
+    /// does not or when the whole attempt runs out of memory (its temporaries are released before the retry).
+    /// </summary>
+    private static Tensor WholeOrTiled(MemoryBudget? budget, long wholeBytes, Func<Tensor> whole, Func<Tensor> tiled)
+    {
+        if (budget is not null && !budget.Fits(wholeBytes)) return tiled();
+        try
+        {
+            using var attempt = Torch.NewScope();
+            return whole().MoveToOuterScope();
+        }
+        catch (Exception e) when (NodeOutOfMemoryException.IsOutOfMemory(e))
+        {
+            return tiled();
+        }
     }
 
     private static Tensor CropToMultiple(Tensor pixels, int factor)

@@ -77,6 +77,7 @@ internal static class CustomSamplerNodes
         .Required(InputSpec.Link("latent_image", IoTypes.Latent))
         .Output(IoTypes.Latent, "output")
         .Output(IoTypes.Latent, "denoised_output")
+        .EstimateMemory(KSamplerNodes.SamplingMemory)
         .ExecuteTensors((ctx, i) =>
         {
             var (output, denoised) = Sample(ctx, i.Value<NoiseValue>("noise"), i.Value<GuiderValue>("guider"),

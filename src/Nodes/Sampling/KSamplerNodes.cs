@@ -25,6 +25,7 @@ internal static class KSamplerNodes
         .Required(InputSpec.Link("latent_image", IoTypes.Latent) with { Tooltip = "The latent image to denoise." })
         .Required(InputSpec.Float("denoise", 1.0, 0.0, 1.0, 0.01) with { Tooltip = "The amount of denoising applied, lower values will maintain the structure of the initial image allowing for image to image sampling." })
         .Output(IoTypes.Latent, tooltip: "The denoised latent.")
+        .EstimateMemory(SamplingMemory)
         .ExecuteTensors((ctx, i) => NodeOutput.Of(Sample(ctx, i, new KSamplerSettings
         {
             Seed = i.Seed("seed"),
@@ -51,6 +52,7 @@ internal static class KSamplerNodes
         .Required(InputSpec.Int("end_at_step", 10000, 0, 10000))
         .Required(InputSpec.Combo("return_with_leftover_noise", ["disable", "enable"]))
         .Output(IoTypes.Latent)
+        .EstimateMemory(SamplingMemory)
         .ExecuteTensors((ctx, i) => NodeOutput.Of(Sample(ctx, i, new KSamplerSettings
         {
             Seed = i.Seed("noise_seed"),
@@ -92,6 +94,12 @@ internal static class KSamplerNodes
             latent.BatchIndex, SamplingProgress.Callback(ctx, model.LatentFormat));
         return latent.WithSamples(samples.To(Device.Cpu, DType.Float32));
     }
+
+    /// <summary>A sampler's peak memory from its latent's shape (<see cref="MemoryCosts.Sampling"/>); the output has the same shape.</summary>
+    internal static MemoryEstimate SamplingMemory(MemoryEstimateContext m) =>
+        m.Upstream<LatentShape>("latent_image") is { } latent
+            ? new MemoryEstimate(MemoryCosts.Sampling(latent), [latent, latent])
+            : MemoryEstimate.Unknown;
 }
 
 /// <summary>Per-step progress (value = step + 1, max = steps), with a latent preview when enabled; a cancellation point.</summary>

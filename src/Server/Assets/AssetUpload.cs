@@ -1,3 +1,4 @@
+using CharacterGen.Nodes.Files;
 using System.Security.Cryptography;
 
 namespace CharacterGen.Server.Assets;
@@ -34,7 +35,8 @@ public sealed class AssetUpload : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_finished, this);
         if (BytesWritten + chunk.Length > _maxBytes) throw new AssetTooLargeException(_maxBytes);
         _hash.AppendData(chunk.Span);
-        await _file.WriteAsync(chunk, cancellationToken);
+        try { await _file.WriteAsync(chunk, cancellationToken); }
+        catch (IOException e) when (StorageFullException.IsDiskFull(e)) { throw new StorageFullException("assets", e); }
         BytesWritten += chunk.Length;
     }
 
@@ -42,12 +44,21 @@ public sealed class AssetUpload : IAsyncDisposable
     public async Task<AssetSaveResult> CommitAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
-        await _file.FlushAsync(cancellationToken);
-        _file.Flush(flushToDisk: true);
+        try
+        {
+            await _file.FlushAsync(cancellationToken);
+            _file.Flush(flushToDisk: true);
+        }
+        catch (IOException e) when (StorageFullException.IsDiskFull(e)) { throw new StorageFullException("assets", e); }
         await _file.DisposeAsync();
         _finished = true;
         var id = AssetId.FromSha256(_hash.GetHashAndReset());
-        return _store.Commit(_tempPath, id, _metadata);
+        try { return _store.Commit(_tempPath, id, _metadata); }
+        catch (IOException e) when (StorageFullException.IsDiskFull(e))
+        {
+            TryDelete(_tempPath);
+            throw new StorageFullException("assets", e);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -55,7 +66,15 @@ public sealed class AssetUpload : IAsyncDisposable
         _hash.Dispose();
         if (_finished) return;
         _finished = true;
-        await _file.DisposeAsync();
-        File.Delete(_tempPath);
+        // Closing flushes what is buffered, which fails again on a full disk; the file goes either way.
+        try { await _file.DisposeAsync(); }
+        catch (IOException) { }
+        TryDelete(_tempPath);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
     }
 }

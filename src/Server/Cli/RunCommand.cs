@@ -95,7 +95,8 @@ public static class RunCommand
         TorchSetup.ConfigureThreads();
         using var thread = new TensorExecutionThread();
         using var models = new ModelCache(ModelCacheOptions.FromEnvironment());
-        var services = new ServiceBag().Add(environment).Add(environment.ModelFolders()).Add(environment.DataFolders()).Add(models);
+        var services = new ServiceBag().Add(environment).Add(environment.ModelFolders()).Add(environment.DataFolders()).Add(models)
+            .Add(MemoryCosts.DefaultBudget());
         await using var engine = new WorkflowEngine(catalog, new EngineOptions { CacheSize = 0 }, services, thread);
 
         ApiWorkflow prompt;

@@ -25,6 +25,8 @@ public static class ServeCommand
             (Text("--models", "DIR", $"ComfyUI-style models folder [default: {ServerOptions.DefaultModelsDir}]"), nameof(ServerOptions.ModelsDir)),
             (Text("--workflows", "DIR", $"Saved workflows folder [default: {ServerOptions.DefaultWorkflowsDir}]"), nameof(ServerOptions.WorkflowsDir)),
             (Text("--shutdown-timeout", "SECONDS", $"Grace period for in-flight calls on shutdown [default: {ServerOptions.DefaultShutdownTimeoutSeconds}]"), nameof(ServerOptions.ShutdownTimeoutSeconds)),
+            (Text("--memory-budget", "BYTES", "Peak memory one job may need (estimated at validation) [default: 3/4 of the machine's memory]"), nameof(ServerOptions.MemoryBudgetBytes)),
+            (Text("--retry-after", "SECONDS", $"Back-off hint sent when the queue is full [default: {ServerOptions.DefaultRetryAfterSeconds}]"), nameof(ServerOptions.RetryAfterSeconds)),
             (Text("--max-receive-message-bytes", "BYTES", "Largest gRPC request message [default: 4194304]"), "Grpc:MaxReceiveMessageBytes"),
             (Text("--max-send-message-bytes", "BYTES", "Largest gRPC response message [default: 4194304]"), "Grpc:MaxSendMessageBytes"),
             (Text("--response-compression", "identity|gzip", "Compress responses for clients that accept gzip [default: identity]"), "Grpc:ResponseCompression"),

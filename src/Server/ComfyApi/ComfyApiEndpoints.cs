@@ -9,6 +9,7 @@ public static class ComfyApiEndpoints
     public static WebApplication Map(WebApplication app)
     {
         app.UseWebSockets();
+        app.UseMiddleware<ComfyErrorMiddleware>();
         app.UseMiddleware<ComfyAccessMiddleware>();
         foreach (var prefix in new[] { "", "/api" })
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CharacterGen.Nodes.Files;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -20,7 +21,7 @@ public sealed class ComfyUploads(ComfyFiles files, ComfyApiOptions options, ILog
     /// <summary>What the form carried: the staged file (if any) and the text fields.</summary>
     public sealed record Form(string? StagedPath, string? FileName, IReadOnlyDictionary<string, string> Fields);
 
-    public string StagingFolder => Path.Combine(files.Folders.Root, ".upload-staging");
+    public string StagingFolder => Path.Combine(files.Folders.Root, Hosting.StaleFileCleanup.UploadStagingFolder);
 
     /// <summary>Reads the form; the caller deletes <see cref="Form.StagedPath"/> if it does not keep it.</summary>
     public async Task<(Form? Form, IResult? Error)> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -69,6 +70,12 @@ public sealed class ComfyUploads(ComfyFiles files, ComfyApiOptions options, ILog
             Delete(staged);
             return (null, ComfyResults.Error($"Malformed multipart body: {e.Message}"));
         }
+        catch (Exception e) when (StorageFullException.IsDiskFull(e))
+        {
+            Delete(staged);
+            logger.LogWarning("Out of disk space while receiving an upload");
+            return (null, StorageFull("input"));
+        }
         catch
         {
             Delete(staged);
@@ -98,6 +105,11 @@ public sealed class ComfyUploads(ComfyFiles files, ComfyApiOptions options, ILog
             var name = overwrite ? Replace(staged, target) : Place(staged, root, subfolder, form.FileName, ref target);
             if (name is null) return ComfyResults.Error("No free file name.", StatusCodes.Status409Conflict);
             return ComfyResults.Json(new JsonObject { ["name"] = name, ["subfolder"] = subfolder, ["type"] = type });
+        }
+        catch (IOException e) when (StorageFullException.IsDiskFull(e))
+        {
+            logger.LogWarning("Out of disk space while storing an upload");
+            return StorageFull(form.Fields.GetValueOrDefault("type") is { Length: > 0 } t ? t : "input");
         }
         catch (IOException e)
         {
@@ -196,6 +208,11 @@ public sealed class ComfyUploads(ComfyFiles files, ComfyApiOptions options, ILog
         e is UploadTooLargeException
         || (e is BadHttpRequestException bad && bad.StatusCode == StatusCodes.Status413PayloadTooLarge)
         || (e is InvalidDataException && e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>507 with ComfyUI's error object, naming the folder's role (never its path).</summary>
+    private static IResult StorageFull(string folder) =>
+        ComfyResults.PromptErrorOnly(ComfyErrorMiddleware.StorageFullType, new StorageFullException(folder).Message,
+            "Free some disk space and try again.", StatusCodes.Status507InsufficientStorage);
 
     private IResult TooLarge() =>
         ComfyResults.Error($"The upload is larger than the limit of {options.MaxUploadBytes} bytes.", StatusCodes.Status413PayloadTooLarge);

@@ -1,4 +1,6 @@
 using CharacterGen.GraphRuntime.Engine;
+using CharacterGen.Nodes.Models;
+using CharacterGen.Tensors;
 
 namespace CharacterGen.Server.ComfyApi;
 
@@ -28,18 +30,32 @@ internal static class ControlEndpoints
     }
 
     /// <summary>
-    /// Both flags empty the output cache (which also holds the loaded models) once the running job is done;
-    /// the request does not wait for that.
+    /// Both flags empty the output cache once the running job is done; <c>unload_models</c> also drops the loaded weights.
+    /// Then the freed memory goes back to the system: the CUDA caching allocator's blocks and the C heap's free pages
+    /// (malloc_trim), which glibc would otherwise keep. The request does not wait for that.
     /// </summary>
     private static async Task<IResult> Free(HttpRequest request, WorkflowEngine engine, ILogger<ComfySocketHub> logger)
     {
         var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
-        if (read.Body is not { } body) return ComfyResults.Error(read.Error!);
-        if (QueueEndpoints.IsTrue(body["unload_models"]) || QueueEndpoints.IsTrue(body["free_memory"]))
+        if (read.Body is not { } body) return ComfyResults.Error(read.Error!, read.Status);
+        var unload = QueueEndpoints.IsTrue(body["unload_models"]);
+        if (unload || QueueEndpoints.IsTrue(body["free_memory"]))
         {
-            _ = engine.FreeAsync().ContinueWith(t => logger.LogError(t.Exception, "Freeing the output cache failed"),
+            var models = request.HttpContext.RequestServices.GetService<ModelCache>();
+            _ = FreeAsync(engine, unload ? models : null).ContinueWith(t => logger.LogError(t.Exception, "Freeing memory failed"),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
         return ComfyResults.Ok();
+    }
+
+    /// <summary>What /free does, awaitable (tests wait for it).</summary>
+    internal static async Task FreeAsync(WorkflowEngine engine, ModelCache? unloadFrom)
+    {
+        await engine.FreeAsync();
+        unloadFrom?.Free();
+        GC.Collect(); // tensors only the finalizer would release
+        GC.WaitForPendingFinalizers();
+        if (Cuda.IsAvailable) Cuda.EmptyCache();
+        HostMemory.Trim();
     }
 }

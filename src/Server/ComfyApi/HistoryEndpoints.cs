@@ -32,7 +32,7 @@ internal static class HistoryEndpoints
     private static async Task<IResult> PostHistory(HttpRequest request, WorkflowEngine engine)
     {
         var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
-        if (read.Body is not { } body) return ComfyResults.Error(read.Error!);
+        if (read.Body is not { } body) return ComfyResults.Error(read.Error!, read.Status);
         if (QueueEndpoints.IsTrue(body["clear"])) engine.DeleteHistory();
         if (body["delete"] is JsonArray ids) engine.DeleteHistory(QueueEndpoints.Strings(ids).ToHashSet(StringComparer.Ordinal));
         return ComfyResults.Ok();

@@ -18,7 +18,7 @@ internal static class PromptEndpoints
         // The prompt plus extra_data (which usually repeats the UI workflow) may be up to twice the workflow limit.
         var limits = engine.Options.Json;
         var read = await RequestBodies.ReadObjectAsync(request, limits.MaxBytes * 2, limits.MaxDepth + 2, request.HttpContext.RequestAborted);
-        if (read.Body is null) return ComfyResults.PromptError("invalid_prompt", "Cannot read the request.", read.Error ?? "");
+        if (read.Body is null) return ComfyResults.PromptError("invalid_prompt", "Cannot read the request.", read.Error ?? "", read.Status);
 
         var prompt = PromptRequest.Read(read.Body, DateTimeOffset.UtcNow, out var failure);
         if (failure is not null) return ComfyResults.PromptError(failure.Type, failure.Message, failure.Details);
@@ -43,7 +43,10 @@ internal static class PromptEndpoints
                     ["node_errors"] = result.Validation?.ToJson()["node_errors"]?.DeepClone() ?? new JsonObject(),
                 });
             case SubmitStatus.QueueFull:
-                request.HttpContext.Response.Headers.RetryAfter = "1";
+                // The same hint as gRPC's RetryInfo (ServerOptions.RetryAfterSeconds).
+                var retryAfter = request.HttpContext.RequestServices.GetService<Hosting.ServerOptions>()?.RetryAfterSeconds
+                                 ?? Hosting.ServerOptions.DefaultRetryAfterSeconds;
+                request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return ComfyResults.PromptError(SubmitResult.QueueFullErrorType, "The queue is full.",
                     $"At most {engine.Options.QueueCapacity} prompts may wait; retry when one has started.", StatusCodes.Status503ServiceUnavailable);
             default:

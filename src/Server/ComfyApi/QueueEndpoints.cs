@@ -25,7 +25,7 @@ internal static class QueueEndpoints
     private static async Task<IResult> PostQueue(HttpRequest request, WorkflowEngine engine, ComfySocketHub hub)
     {
         var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
-        if (read.Body is not { } body) return ComfyResults.Error(read.Error!);
+        if (read.Body is not { } body) return ComfyResults.Error(read.Error!, read.Status);
 
         var doomed = new List<string>();
         if (IsTrue(body["clear"])) doomed.AddRange(engine.Queue.Pending.Select(j => j.Id));

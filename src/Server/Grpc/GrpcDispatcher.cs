@@ -112,6 +112,7 @@ public sealed partial class GrpcDispatcher(
     private static GrpcStatus StatusOf(Exception? error, bool deadlineExpired, bool clientAborted, string correlationId) => error switch
     {
         RpcException rpc => GrpcStatus.From(rpc),
+        CharacterGen.Nodes.Files.StorageFullException full => new(StatusCode.ResourceExhausted, full.Message),
         _ when clientAborted => new(StatusCode.Cancelled, "Call cancelled by the client."),
         not null when deadlineExpired => new(StatusCode.DeadlineExceeded, "Deadline exceeded."),
         null => GrpcStatus.Ok,

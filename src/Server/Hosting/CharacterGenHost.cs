@@ -32,8 +32,12 @@ public static class CharacterGenHost
         builder.Services.AddComfyApi(options.ComfyApi);
         configure?.Invoke(builder);
         builder.Services.AddCharacterGenEngine(options);
+        builder.Services.AddHostedService<ShutdownGuard>(); // last: stopped first, so jobs end before transports drain
 
+        var staleFiles = StaleFileCleanup.Run(options.DataDir); // before anything listens or writes
         var app = builder.Build();
+        if (staleFiles > 0)
+            app.Logger.LogInformation("Removed {Count} temporary files left by an earlier run", staleFiles);
         app.MapCharacterGenGrpc();
         app.MapStatusPage();
         app.MapComfyApi();
@@ -43,7 +47,7 @@ public static class CharacterGenHost
     /// <summary>Runs until SIGTERM/Ctrl-C (or <paramref name="cancellationToken"/>), then drains in-flight calls.</summary>
     public static async Task RunAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
-        await using var app = Build(options);
+        await using var app = Build(options, builder => builder.Services.AddSingleton(new ProcessExitPolicy()));
         await app.RunAsync(cancellationToken);
     }
 }

@@ -38,6 +38,8 @@ public static class EngineServiceCollectionExtensions
         });
         services.TryAddSingleton(_ => new ModelCache(ModelCacheOptions.FromEnvironment()));
         services.TryAddSingleton(new LatentPreviewOptions());
+        // Validation refuses workflows whose estimated peak exceeds this; VAE nodes tile to stay under it.
+        services.TryAddSingleton(options.MemoryBudgetBytes is { } bytes ? new MemoryBudget(bytes) : MemoryCosts.DefaultBudget());
         services.AddSingleton(provider => new WorkflowEngine(
             provider.GetRequiredService<NodeCatalog>(), options.Engine, provider, provider.GetRequiredService<TensorExecutionThread>()));
         return services;

@@ -18,6 +18,7 @@ public sealed record ServerOptions
     public const string DefaultModelsDir = "models";
     public const string DefaultWorkflowsDir = "workflows";
     public const int DefaultShutdownTimeoutSeconds = 30;
+    public const int DefaultRetryAfterSeconds = 5;
 
     /// <summary>gRPC over HTTP/2 (h2c, or TLS with a certificate). 0 picks a free port.</summary>
     public int GrpcPort { get; init; } = DefaultGrpcPort;
@@ -48,6 +49,15 @@ public sealed record ServerOptions
 
     /// <summary>After SIGTERM/Ctrl-C, how long in-flight calls may run before the process exits anyway.</summary>
     public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;
+
+    /// <summary>
+    /// The most memory one job may need at its peak, as estimated at validation from the workflow's shapes; a
+    /// workflow over it is refused (memory_budget_exceeded). Null: three quarters of the memory the process may use.
+    /// </summary>
+    public long? MemoryBudgetBytes { get; init; }
+
+    /// <summary>The back-off hint sent with "queue full" on both transports (HTTP Retry-After, gRPC RetryInfo).</summary>
+    public int RetryAfterSeconds { get; init; } = DefaultRetryAfterSeconds;
 
     /// <summary>
     /// Model aliases by name: a checkpoint inside checkpoints/ plus LoRAs inside loras/, offered by the checkpoint
@@ -87,6 +97,10 @@ public sealed record ServerOptions
             errors.Add($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds}).");
         try { OpenModelFolders(); }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { errors.Add("ExtraModelPaths: " + e.Message); }
+        if (MemoryBudgetBytes is <= 0)
+            errors.Add($"MemoryBudgetBytes must be positive (got {MemoryBudgetBytes}).");
+        if (RetryAfterSeconds is < 1 or > 3600)
+            errors.Add($"RetryAfterSeconds must be between 1 and 3600 (got {RetryAfterSeconds}).");
         errors.AddRange(CharacterGen.Nodes.Models.ModelAliases.Validate(ModelAliases));
         errors.AddRange(Grpc.Validate());
         errors.AddRange(Auth.Validate());

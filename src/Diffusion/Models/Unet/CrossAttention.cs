@@ -33,7 +33,7 @@ public sealed class CrossAttention : Module
         Tensor ctx = context ?? x;
         long b = x.Size(0);
         Tensor Heads(Tensor t) => t.Reshape(b, t.Size(1), _heads, -1).Transpose(1, 2);
-        Tensor o = F.ScaledDotProductAttention(Heads(ToQ.Forward(x)), Heads(ToK.Forward(ctx)), Heads(ToV.Forward(ctx)));
+        Tensor o = ChunkedAttention.Compute(Heads(ToQ.Forward(x)), Heads(ToK.Forward(ctx)), Heads(ToV.Forward(ctx)));
         return ToOut.Forward(o.Transpose(1, 2).Reshape(b, x.Size(1), -1)).MoveToOuterScope();
     }
 }

@@ -39,7 +39,11 @@ public sealed class SpatialTransformer : Module
         if (!UseLinear) z = ((Conv2d)ProjIn).Forward(z);
         z = z.Reshape(b, z.Size(1), h * w).Transpose(1, 2);
         if (UseLinear) z = ((Linear)ProjIn).Forward(z);
-        foreach (var block in _blocks) z = block.Forward(z, context);
+        foreach (var block in _blocks)
+        {
+            Interrupts.ThrowIfRequested();
+            z = block.Forward(z, context);
+        }
         if (UseLinear) z = ((Linear)ProjOut).Forward(z);
         z = z.Transpose(1, 2).Reshape(b, z.Size(2), h, w);
         if (!UseLinear) z = ((Conv2d)ProjOut).Forward(z);

@@ -145,6 +145,7 @@ public sealed class UnetModel : Module
         using var scope = Torch.NewScope();
         foreach (Module? layer in block.Items)
         {
+            Interrupts.ThrowIfRequested();
             h = layer switch
             {
                 ResBlock r => r.Forward(h, emb),

@@ -31,7 +31,7 @@ public sealed class AttnBlock : Module
         Tensor n = Norm.Forward(x);
         // [B, C, H, W] → [B, 1 head, H·W tokens, C]
         Tensor Tokens(Tensor t) => t.Reshape(b, 1, c, h * w).Transpose(2, 3);
-        Tensor o = F.ScaledDotProductAttention(Tokens(Q.Forward(n)), Tokens(K.Forward(n)), Tokens(V.Forward(n)));
+        Tensor o = ChunkedAttention.Compute(Tokens(Q.Forward(n)), Tokens(K.Forward(n)), Tokens(V.Forward(n)));
         o = o.Transpose(2, 3).Reshape(b, c, h, w);
         return (x + ProjOut.Forward(o)).MoveToOuterScope();
     }

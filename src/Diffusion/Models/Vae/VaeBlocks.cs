@@ -26,7 +26,11 @@ public sealed class VaeLevel : Module
     public Tensor Forward(Tensor x)
     {
         using var scope = Torch.NewScope();
-        foreach (var block in _blocks) x = block.Forward(x);
+        foreach (var block in _blocks)
+        {
+            Interrupts.ThrowIfRequested();
+            x = block.Forward(x);
+        }
         if (Downsample is not null) x = Downsample.Forward(x);
         if (Upsample is not null) x = Upsample.Forward(x);
         return x.MoveToOuterScope();

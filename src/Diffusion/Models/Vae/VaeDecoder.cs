@@ -41,6 +41,7 @@ public sealed class VaeDecoder : Module
     {
         using var scope = Torch.NewScope();
         Tensor h = Mid.Forward(ConvIn.Forward(z));
+        Interrupts.ThrowIfRequested();
         for (int i = _up.Length - 1; i >= 0; i--) h = _up[i].Forward(h);
         return ConvOut.Forward(F.Silu(NormOut.Forward(h))).MoveToOuterScope();
     }

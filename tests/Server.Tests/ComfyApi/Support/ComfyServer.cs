@@ -107,6 +107,9 @@ public sealed class ComfyServer : IAsyncDisposable
 
     public Task<HttpResponseMessage> PostJsonAsync(string path, object body) => Http.PostAsJsonAsync(path, body);
 
+    /// <summary>Stops the host as SIGTERM would (the shutdown timeout applies); dispose afterwards.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -1,0 +1,9 @@
+using System.Runtime.InteropServices;
+
+namespace CharacterGen.Tensors.Native;
+
+// P/Invoke declarations for native/src/cg_memory.cpp. Every function returns a status (0 = ok); see NativeStatus.
+internal static unsafe partial class NativeMethods
+{
+    [LibraryImport(Lib)] internal static partial int cg_memory_trim(out int released);
+}

@@ -58,13 +58,15 @@ public sealed class LoraNetwork : IDisposable
     public List<KeyValuePair<string, Tensor>> KohyaTensors()
     {
         var result = new List<KeyValuePair<string, Tensor>>();
+        using var scope = Torch.NewScope();
         using var noGrad = Autograd.NoGrad();
+        static Tensor Copy(Tensor t) => t.Detach().To(Device.Cpu, DType.Float32).Clone().DetachFromScope();
         foreach (var (_, a) in _adapters)
         {
             string key = _names.UnetKey(a.ModuleName);
-            result.Add(new(key + ".lora_down.weight", a.Down.Detach().To(Device.Cpu, DType.Float32).Clone()));
-            result.Add(new(key + ".lora_up.weight", a.Up.Detach().To(Device.Cpu, DType.Float32).Clone()));
-            result.Add(new(key + ".alpha", Torch.Scalar(a.Alpha)));
+            result.Add(new(key + ".lora_down.weight", Copy(a.Down)));
+            result.Add(new(key + ".lora_up.weight", Copy(a.Up)));
+            result.Add(new(key + ".alpha", Torch.Scalar(a.Alpha).DetachFromScope()));
         }
         return result;
     }

@@ -98,7 +98,7 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
                 }.Save(checkpointPath);
 
             double seconds = clock.Elapsed.TotalSeconds, done = step - startStep;
-            onStep?.Invoke(new TrainingProgress(step, options.Steps, epoch, stepLoss, ema / (1 - Math.Pow(SmoothingFactor, step)), rate,
+            onStep?.Invoke(new TrainingProgress(step, options.Steps, epoch + 1, stepLoss, ema / (1 - Math.Pow(SmoothingFactor, step)), rate,
                 seconds > 0 ? images / seconds : 0, TimeSpan.FromSeconds(seconds / done * (options.Steps - step))));
         }
 

@@ -1,8 +1,8 @@
 namespace CharacterGen.Diffusion.Training;
 
 /// <summary>
-/// One optimizer step's report. <see cref="Loss"/> is the step's mean loss over its batches; <see cref="SmoothedLoss"/>
-/// an exponential moving average (factor 0.9, bias-corrected, like tqdm's postfix).
+/// One optimizer step's report. <see cref="Loss"/> is the step's mean loss over its batches;
+/// <see cref="Epoch"/> counts from 1; <see cref="SmoothedLoss"/> is an exponential moving average (factor 0.9, bias-corrected, like tqdm's postfix).
 /// </summary>
 public sealed record TrainingProgress(int Step, int TotalSteps, int Epoch, double Loss, double SmoothedLoss, double LearningRate,
     double ImagesPerSecond, TimeSpan Eta)

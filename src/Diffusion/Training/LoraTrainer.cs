@@ -24,10 +24,11 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
     /// Runs the training. <paramref name="runIdentity"/> names the base model and dataset (a checkpoint of another
     /// identity is not resumed). <paramref name="checkpointPath"/> (optional) is read at the start and rewritten every
     /// <see cref="LoraTrainingOptions.CheckpointEvery"/> steps. Cancellation is checked between steps and throws,
-    /// leaving the last checkpoint in place. The UNet is left exactly as it was.
+    /// leaving the last checkpoint in place. The UNet is left exactly as it was. <paramref name="initialLora"/> (kohya
+    /// keys, same layout) continues training an existing LoRA instead of starting from down random, up zero.
     /// </summary>
     public TrainedLora Train(string runIdentity, string? checkpointPath = null, Action<TrainingProgress>? onStep = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, IReadOnlyDictionary<string, Tensor>? initialLora = null)
     {
         options.Validate();
         if (samples.Count == 0) throw new ArgumentException("the training dataset is empty");
@@ -40,6 +41,7 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
         var schedule = new LearningRateSchedule(options.LearningRate, options.Steps, options.Schedule, options.WarmupSteps);
 
         using var network = new LoraNetwork(unet, family, options.Targets, options.Rank, options.EffectiveAlpha, options.Seed);
+        if (initialLora is not null) network.LoadKohyaTensors(initialLora);
         IReadOnlyList<Tensor> parameters = network.Parameters;
         using var optimizer = new AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         using var generator = new Generator(options.Seed);

@@ -72,11 +72,12 @@ public sealed class NodeContext
 
     /// <summary>
     /// Reports progress with named values beyond value/max (e.g. a training step's loss and learning rate), carried on
-    /// the <see cref="Events.NodeProgress"/> event as its details.
+    /// the <see cref="Events.NodeProgress"/> event as its details. The tick is reported before the cancellation check,
+    /// so work that finished (a training step and its checkpoint) is always reported.
     /// </summary>
     public void ReportProgress(double value, double max, IReadOnlyDictionary<string, object?> details, object? preview = null)
     {
-        CancellationToken.ThrowIfCancellationRequested();
         _onProgress?.Invoke(this, value, max, preview, details);
+        CancellationToken.ThrowIfCancellationRequested();
     }
 }

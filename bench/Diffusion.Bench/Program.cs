@@ -8,7 +8,14 @@ using CharacterGen.Tensors;
 // CPU, at 512×512 pixels (64×64 latent) and 64×64 pixels (8×8 latent); then the same in PyTorch eager via
 // torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64 [DTYPE]]
 // SDXL at 1024×1024 and LoRA apply/remove: dotnet run -c Release -- sdxl [RUNS] (see SdxlBench.cs).
+// One SD1.5 LoRA training step: dotnet run -c Release -- lora [LATENT_SIZE RANK RUNS] (see LoraTrainBench.cs).
 string repo = FindRepoRoot();
+if (args is ["lora", ..])
+{
+    int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
+    CharacterGen.Diffusion.Bench.LoraTrainBench.Run(repo, Arg(1, 64), Arg(2, 16), Arg(3, 2));
+    return;
+}
 if (args is ["sdxl", ..])
 {
     CharacterGen.Diffusion.Bench.SdxlBench.Run(repo, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);

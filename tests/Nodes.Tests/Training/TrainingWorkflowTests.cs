@@ -98,6 +98,26 @@ public sealed class TrainingWorkflowTests
         Assert.That(Losses(resumedEvents), Is.EqualTo(expected.Skip(checkpointStep)), "bit-identical losses on the CPU");
     }
 
+    [Test]
+    public async Task Training_can_continue_an_existing_lora_and_counts_its_steps()
+    {
+        await using var h = EngineHarness.Create();
+        WriteDataset(h.Env, "dataset");
+        var (freshEvents, fresh) = await h.RunAsync(Training(h, "12.steps=2"));
+        Assert.That(fresh.Status, Is.EqualTo(JobStatus.Succeeded), fresh.Error?.Message);
+        string saved = Directory.GetFiles(Path.Combine(h.Env.Data.Output, "loras")).Single();
+        Assert.That(Path.GetFileName(saved), Is.EqualTo("charactergen_lora_2_steps_00001_.safetensors"));
+        Directory.CreateDirectory(Path.Combine(h.Env.Models.Root, "loras"));
+        File.Copy(saved, Path.Combine(h.Env.Models.Root, "loras", Path.GetFileName(saved)));
+
+        var (continuedEvents, continued) = await h.RunAsync(Training(h, "12.steps=2", "12.existing_lora=\"charactergen_lora_2_steps_00001_.safetensors\""));
+        Assert.That(continued.Status, Is.EqualTo(JobStatus.Succeeded), continued.Error?.Message);
+        Assert.That(Directory.GetFiles(Path.Combine(h.Env.Data.Output, "loras")).Select(Path.GetFileName),
+            Does.Contain("charactergen_lora_4_steps_00003_.safetensors"),
+            "2 earlier + 2 new steps; the counter follows ComfyUI's get_save_image_path, which reads the '2' of '_2_steps_'");
+        Assert.That(Losses(continuedEvents)[0], Is.Not.EqualTo(Losses(freshEvents)[0]), "training starts from the trained weights");
+    }
+
     private static double[] Losses(IEnumerable<JobEvent> events) =>
         events.OfType<NodeProgress>().Where(p => p.NodeId == "12").Select(p => (double)p.Details!["loss"]!).ToArray();
 

@@ -99,6 +99,24 @@ public sealed class TrainingWorkflowTests
     }
 
     [Test]
+    public async Task A_training_job_leaves_no_tensor_behind_once_the_cache_is_freed()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        long baseline = Tensor.LiveCount;
+        await using (var h = EngineHarness.Create())
+        {
+            WriteDataset(h.Env, "dataset");
+            var (_, job) = await h.RunAsync(Training(h, "12.lora_targets=\"all\"", "12.grad_accumulation_steps=2", "12.batch_size=2"));
+            Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
+            await h.Engine.FreeAsync();
+            h.Env.Cache.Free();
+            Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
+        }
+    }
+
+    [Test]
     public async Task Training_can_continue_an_existing_lora_and_counts_its_steps()
     {
         await using var h = EngineHarness.Create();

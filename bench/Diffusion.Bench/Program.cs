@@ -28,7 +28,14 @@ if (args is ["gpu", ..])
             return;
     }
 }
+// One SD1.5 LoRA training step: dotnet run -c Release -- lora [LATENT_SIZE RANK RUNS] (see LoraTrainBench.cs).
 string repo = FindRepoRoot();
+if (args is ["lora", ..])
+{
+    int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
+    CharacterGen.Diffusion.Bench.LoraTrainBench.Run(repo, Arg(1, 64), Arg(2, 16), Arg(3, 2));
+    return;
+}
 if (args is ["sdxl", ..])
 {
     CharacterGen.Diffusion.Bench.SdxlBench.Run(repo, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);

@@ -6,6 +6,7 @@ using CharacterGen.Nodes.Latent;
 using CharacterGen.Nodes.Loaders;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Sampling;
+using CharacterGen.Nodes.Training;
 
 namespace CharacterGen.Nodes;
 
@@ -33,5 +34,8 @@ public static class BuiltinNodes
         .. LoadImageNodes.Definitions(folders),
         .. ImageScaleNodes.Definitions(),
         .. SaveImageNodes.Definitions(folders),
+        .. DatasetNodes.Definitions(folders),
+        .. TrainLoraNode.Definitions(folders),
+        .. LoraModelNodes.Definitions(folders),
     ];
 }

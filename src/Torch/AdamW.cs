@@ -53,6 +53,30 @@ public sealed class AdamW : IDisposable
         }
     }
 
+    /// <summary>First moments (torch's exp_avg), one per parameter in order; for saving the optimizer state.</summary>
+    public IReadOnlyList<Tensor> ExpAvg => _expAvg;
+
+    /// <summary>Second moments (torch's exp_avg_sq), one per parameter in order.</summary>
+    public IReadOnlyList<Tensor> ExpAvgSq => _expAvgSq;
+
+    /// <summary>
+    /// Restores a saved state (torch's optimizer.load_state_dict): the step count and both moments, copied into this
+    /// optimizer's buffers, so the next <see cref="Step"/> continues exactly where the saved run stopped.
+    /// </summary>
+    public void LoadState(long stepCount, IReadOnlyList<Tensor> expAvg, IReadOnlyList<Tensor> expAvgSq)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        if (expAvg.Count != _params.Length || expAvgSq.Count != _params.Length)
+            throw new ArgumentException($"the saved state has {expAvg.Count}/{expAvgSq.Count} moments for {_params.Length} parameters");
+        using (Autograd.NoGrad())
+            for (int i = 0; i < _params.Length; i++)
+            {
+                _expAvg[i].Copy_(expAvg[i]);
+                _expAvgSq[i].Copy_(expAvgSq[i]);
+            }
+        StepCount = stepCount;
+    }
+
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {

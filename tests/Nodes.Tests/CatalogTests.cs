@@ -33,6 +33,7 @@ public sealed class CatalogTests
             "LatentUpscaleBy", "SetLatentNoiseMask", "LoadImage", "LoadImageMask", "ImageScale", "ImageScaleBy", "SaveImage",
             "PreviewImage",
             "CLIPTextEncodeSDXL",
+            "LoadImageTextDataSetFromFolder", "MakeTrainingDataset", "TrainLoraNode", "SaveLoRA", "LoraModelLoader", "LossGraphNode",
         ];
         Assert.That(_info.Select(p => p.Key), Is.EquivalentTo(expected));
     }

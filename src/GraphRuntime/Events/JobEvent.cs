@@ -23,8 +23,14 @@ public sealed record NodesCached(IReadOnlyList<string> NodeIds) : JobEvent;
 
 public sealed record NodeStarted(string NodeId, string ClassType) : JobEvent;
 
-/// <summary>A progress tick (e.g. value = step + 1, max = steps) with an optional opaque preview (e.g. PNG bytes).</summary>
-public sealed record NodeProgress(string NodeId, double Value, double Max, object? Preview) : JobEvent;
+/// <summary>
+/// A progress tick (e.g. value = step + 1, max = steps) with an optional opaque preview (e.g. PNG bytes) and optional
+/// named values beyond value/max (a training step's loss, learning rate, ETA …; numbers or strings).
+/// </summary>
+public sealed record NodeProgress(string NodeId, double Value, double Max, object? Preview) : JobEvent
+{
+    public IReadOnlyDictionary<string, object?>? Details { get; init; }
+}
 
 /// <summary>A node finished; <see cref="Ui"/> is its ui output (ComfyUI's executed), also sent for cached nodes that have one.</summary>
 public sealed record NodeFinished(string NodeId, string ClassType, IReadOnlyDictionary<string, object?>? Ui, bool FromCache) : JobEvent;

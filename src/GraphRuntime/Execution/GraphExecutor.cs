@@ -236,7 +236,8 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
             Request = request;
             Outputs = new IReadOnlyList<object?>[]?[request.Graph.Nodes.Count];
             Requested = new HashSet<string>?[request.Graph.Nodes.Count];
-            OnProgress = (ctx, value, max, preview) => Request.Events.Append(new NodeProgress(ctx.NodeId, value, max, preview));
+            OnProgress = (ctx, value, max, preview, details) =>
+                Request.Events.Append(new NodeProgress(ctx.NodeId, value, max, preview) { Details = details });
         }
 
         public JobRunRequest Request { get; }
@@ -247,7 +248,7 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
         public Dictionary<string, IReadOnlyDictionary<string, object?>> Ui { get; } = new(StringComparer.Ordinal);
         public List<NodeTiming> Timings { get; } = [];
         public GraphNode? Current { get; set; }
-        public Action<NodeContext, double, double, object?> OnProgress { get; }
+        public Action<NodeContext, double, double, object?, IReadOnlyDictionary<string, object?>?> OnProgress { get; }
 
         public JobRunResult Result(JobStatus status, JobError? error = null, string? cancelledAt = null) =>
             new(status, Ui, Timings, error, cancelledAt);

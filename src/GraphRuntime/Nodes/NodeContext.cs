@@ -8,11 +8,11 @@ namespace CharacterGen.GraphRuntime.Nodes;
 /// </summary>
 public sealed class NodeContext
 {
-    private readonly Action<NodeContext, double, double, object?>? _onProgress;
+    private readonly Action<NodeContext, double, double, object?, IReadOnlyDictionary<string, object?>?>? _onProgress;
 
     internal NodeContext(string jobId, string nodeId, string classType, JsonObject prompt, JsonObject extraData,
         IServiceProvider services, CancellationToken cancellationToken,
-        Action<NodeContext, double, double, object?>? onProgress)
+        Action<NodeContext, double, double, object?, IReadOnlyDictionary<string, object?>?>? onProgress)
     {
         JobId = jobId;
         NodeId = nodeId;
@@ -26,12 +26,17 @@ public sealed class NodeContext
 
     /// <summary>
     /// A context outside any engine, for calling a node's Execute directly in a unit test. Progress
-    /// goes to <paramref name="onProgress"/> (value, max, preview).
+    /// goes to <paramref name="onProgress"/> (value, max, preview) and, with its details, to <paramref name="onDetails"/>.
     /// </summary>
     public static NodeContext Detached(string nodeId = "1", string classType = "", IServiceProvider? services = null,
-        CancellationToken cancellationToken = default, Action<double, double, object?>? onProgress = null) =>
+        CancellationToken cancellationToken = default, Action<double, double, object?>? onProgress = null,
+        Action<double, double, IReadOnlyDictionary<string, object?>?>? onDetails = null) =>
         new("test", nodeId, classType, new JsonObject(), new JsonObject(), services ?? NoServices.Instance, cancellationToken,
-            onProgress is null ? null : (_, value, max, preview) => onProgress(value, max, preview));
+            (_, value, max, preview, details) =>
+            {
+                onProgress?.Invoke(value, max, preview);
+                onDetails?.Invoke(value, max, details);
+            });
 
     public string JobId { get; }
     public string NodeId { get; }
@@ -62,6 +67,17 @@ public sealed class NodeContext
     public void ReportProgress(double value, double max, object? preview = null)
     {
         CancellationToken.ThrowIfCancellationRequested();
-        _onProgress?.Invoke(this, value, max, preview);
+        _onProgress?.Invoke(this, value, max, preview, null);
+    }
+
+    /// <summary>
+    /// Reports progress with named values beyond value/max (e.g. a training step's loss and learning rate), carried on
+    /// the <see cref="Events.NodeProgress"/> event as its details. The tick is reported before the cancellation check,
+    /// so work that finished (a training step and its checkpoint) is always reported.
+    /// </summary>
+    public void ReportProgress(double value, double max, IReadOnlyDictionary<string, object?> details, object? preview = null)
+    {
+        _onProgress?.Invoke(this, value, max, preview, details);
+        CancellationToken.ThrowIfCancellationRequested();
     }
 }

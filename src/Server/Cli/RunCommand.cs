@@ -165,7 +165,7 @@ public static class RunCommand
             JobStarted => stdout.WriteLineAsync("started"),
             NodesCached { NodeIds.Count: > 0 } c => stdout.WriteLineAsync($"cached: {string.Join(", ", c.NodeIds)}"),
             NodeStarted s => Started(s),
-            NodeProgress p => stdout.WriteLineAsync($"[{p.NodeId}] {Number(p.Value)}/{Number(p.Max)}"),
+            NodeProgress p => stdout.WriteLineAsync($"[{p.NodeId}] {Number(p.Value)}/{Number(p.Max)}{Details(p.Details)}"),
             NodeFinished { FromCache: false } f => stdout.WriteLineAsync($"[{f.NodeId}] {f.ClassType} finished in {Seconds(f.NodeId)}"),
             JobSucceeded => stdout.WriteLineAsync("succeeded"),
             _ => Task.CompletedTask,
@@ -183,5 +183,9 @@ public static class RunCommand
             : "?";
 
         private static string Number(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+
+        // A training step's loss, lr, ETA …: " loss=0.1234 lr=0.0005".
+        private static string Details(IReadOnlyDictionary<string, object?>? details) => details is null ? "" :
+            string.Concat(details.Select(d => " " + d.Key + "=" + (d.Value is double x ? x.ToString("G4", CultureInfo.InvariantCulture) : Convert.ToString(d.Value, CultureInfo.InvariantCulture))));
     }
 }

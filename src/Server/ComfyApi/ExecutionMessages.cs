@@ -49,10 +49,18 @@ internal static class ExecutionMessages
         return data;
     }
 
-    public static JsonObject ProgressData(string promptId, string node, double value, double max) => new()
+    /// <summary>ComfyUI's progress data; a node's extra values (a training step's loss, lr, ETA …) follow as further keys.</summary>
+    public static JsonObject ProgressData(string promptId, string node, double value, double max,
+        IReadOnlyDictionary<string, object?>? details = null)
     {
-        ["value"] = ComfyJson.Number(value), ["max"] = ComfyJson.Number(max), ["prompt_id"] = promptId, ["node"] = node,
-    };
+        var data = new JsonObject
+        {
+            ["value"] = ComfyJson.Number(value), ["max"] = ComfyJson.Number(max), ["prompt_id"] = promptId, ["node"] = node,
+        };
+        if (details is not null)
+            foreach (var (key, v) in details) data.TryAdd(key, ComfyJson.Value(v));
+        return data;
+    }
 
     public static JsonObject ExecutedData(string promptId, string node, JsonObject? output) => new()
     {

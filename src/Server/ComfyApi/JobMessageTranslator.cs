@@ -38,7 +38,7 @@ internal sealed class JobMessageTranslator(string promptId, string? clientId, bo
                 SetState(started.NodeId, 0, 1, "running");
                 break;
             case NodeProgress progress:
-                ToClient(ExecutionMessages.Progress, ExecutionMessages.ProgressData(promptId, progress.NodeId, progress.Value, progress.Max), droppable: true);
+                ToClient(ExecutionMessages.Progress, ExecutionMessages.ProgressData(promptId, progress.NodeId, progress.Value, progress.Max, progress.Details), droppable: true);
                 SetState(progress.NodeId, progress.Value, progress.Max, "running");
                 if (previews && clientId is not null && PreviewFrame.From(progress.Preview, promptId, progress.NodeId) is { } frame)
                     hub.SendTo(clientId, frame);

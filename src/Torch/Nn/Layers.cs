@@ -12,7 +12,14 @@ public sealed class Linear : Module
     public Parameter Weight { get; }
     public Parameter? Bias { get; }
 
-    public Tensor Forward(Tensor x) => F.Linear(x, Weight.Value, Bias?.Value);
+    /// <summary>An addition to the output that leaves the weights alone (a LoRA being trained); null: none.</summary>
+    public ILayerAdapter? Adapter { get; set; }
+
+    public Tensor Forward(Tensor x)
+    {
+        Tensor y = F.Linear(x, Weight.Value, Bias?.Value);
+        return Adapter is null ? y : Adapter.Adapt(x, y);
+    }
 }
 
 /// <summary>2-D convolution; weight [out, in/groups, k, k].</summary>
@@ -33,7 +40,14 @@ public sealed class Conv2d : Module
     public Parameter Weight { get; }
     public Parameter? Bias { get; }
 
-    public Tensor Forward(Tensor x) => F.Conv2d(x, Weight.Value, Bias?.Value, Stride, Padding, groups: Groups);
+    /// <summary>An addition to the output that leaves the weights alone (a LoRA being trained); null: none.</summary>
+    public ILayerAdapter? Adapter { get; set; }
+
+    public Tensor Forward(Tensor x)
+    {
+        Tensor y = F.Conv2d(x, Weight.Value, Bias?.Value, Stride, Padding, groups: Groups);
+        return Adapter is null ? y : Adapter.Adapt(x, y);
+    }
 }
 
 public sealed class GroupNorm : Module

@@ -35,6 +35,17 @@ public abstract class Module : IDisposable
                 yield return inner;
     }
 
+    /// <summary>Every descendant module with its full dotted name ("input_blocks.1.1.proj_in"), depth first.</summary>
+    public IEnumerable<KeyValuePair<string, Module>> NamedModules(string prefix = "")
+    {
+        foreach (var (name, child) in _children)
+        {
+            yield return new(prefix + name, child);
+            foreach (var inner in child.NamedModules(prefix + name + "."))
+                yield return inner;
+        }
+    }
+
     /// <summary>
     /// Fills every parameter from <paramref name="source"/> (full name → tensor, or null if absent). Missing required
     /// parameters are collected and reported together.

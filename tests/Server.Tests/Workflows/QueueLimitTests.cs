@@ -6,7 +6,6 @@ using CharacterGen.Server.Tests.Workflows.Support;
 using Google.Rpc;
 using Grpc.Health.V1;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Workflows;
 

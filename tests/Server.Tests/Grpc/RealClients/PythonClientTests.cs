@@ -12,7 +12,7 @@ public sealed class PythonClientTests
     public async Task Grpcio_client_passes_every_check()
     {
         if (!await ExternalProcess.SucceedsAsync(Python, "-c", "import grpc, grpc_tools"))
-            Assert.Ignore("python3-grpcio and python3-grpc-tools are not installed.");
+            Prerequisites.Missing("python3-grpcio and python3-grpc-tools are not installed.");
         await using var server = await TestServer.StartAsync(o => o with { Grpc = o.Grpc with { ResponseCompression = "gzip" } });
 
         var result = await ExternalProcess.RunAsync(Python,

@@ -35,7 +35,10 @@ public static class GrpcServiceCollectionExtensions
             // GrpcCallMiddleware answers unknown services after authentication; plain HTTP routes stay free.
             grpc.IgnoreUnknownServices = true;
             grpc.Interceptors.Add<GrpcExceptionInterceptor>();
-        }).AddJsonTranscoding();
+        }).AddJsonTranscoding(json =>
+            // Without the detail types, a status with details renders as an empty HTTP 500.
+            json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(
+                Google.Rpc.BadRequest.Descriptor, Google.Rpc.RetryInfo.Descriptor, Google.Rpc.ErrorInfo.Descriptor));
         if (options.EnableReflection) services.AddGrpcReflection();
         if (options.WebAllowedOrigins.Length > 0)
             services.AddCors(cors => cors.AddPolicy(WebCorsPolicy, policy => policy

@@ -17,7 +17,7 @@ public sealed class NodeClientTests
 
         var result = await ExternalProcess.RunAsync("node",
             [Path.Combine(folder, "client.js"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos],
             folder, TimeSpan.FromMinutes(2));
 
         TestContext.Out.WriteLine(result.Output);

@@ -17,7 +17,7 @@ public sealed class PythonClientTests
 
         var result = await ExternalProcess.RunAsync(Python,
             [Path.Combine(Repository.Clients, "python", "client.py"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos],
             Repository.Root, TimeSpan.FromMinutes(2));
 
         TestContext.Out.WriteLine(result.Output);

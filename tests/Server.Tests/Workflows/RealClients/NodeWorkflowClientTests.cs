@@ -18,7 +18,7 @@ public sealed class NodeWorkflowClientTests
 
         var result = await ExternalProcess.RunAsync("node",
             [Path.Combine(folder, "client.js"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--workflows", "true"],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos, "--workflows", "true"],
             folder, TimeSpan.FromMinutes(2));
 
         RealWorkflowClients.AssertPassed(result);

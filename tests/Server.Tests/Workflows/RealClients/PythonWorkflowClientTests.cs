@@ -18,7 +18,7 @@ public sealed class PythonWorkflowClientTests
 
         var result = await ExternalProcess.RunAsync(Python,
             [Path.Combine(Repository.Clients, "python", "client.py"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--workflows"],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos, "--workflows"],
             Repository.Root, TimeSpan.FromMinutes(2));
 
         RealWorkflowClients.AssertPassed(result);

@@ -15,6 +15,7 @@ public static class GrpcEndpointRouteBuilderExtensions
         var cors = options.WebAllowedOrigins.Length > 0;
         if (cors) app.UseCors();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        ServeOpenApiDocument(app);
         app.UseMiddleware<GrpcCallMiddleware>();
 
         foreach (var registration in app.Services.GetServices<GrpcServiceRegistration>())
@@ -26,4 +27,23 @@ public static class GrpcEndpointRouteBuilderExtensions
         if (options.EnableReflection) app.MapGrpcReflectionService();
         return app;
     }
+
+    /// <summary><c>GET /openapi/v1.json</c>: the JSON routes, behind the same credentials as the routes themselves.</summary>
+    private static void ServeOpenApiDocument(WebApplication app)
+    {
+        var authenticator = app.Services.GetRequiredService<GrpcAuthenticator>();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(OpenApiPrefix), branch => branch.Use(async (context, next) =>
+        {
+            if (authenticator.IsAuthenticated(context.Request.Headers))
+            {
+                await next(context);
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }));
+        app.UseSwagger(swagger => swagger.RouteTemplate = OpenApiPrefix.TrimStart('/') + "/{documentName}.json");
+    }
+
+    public const string OpenApiPrefix = "/openapi";
 }

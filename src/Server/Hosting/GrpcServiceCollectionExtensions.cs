@@ -40,6 +40,14 @@ public static class GrpcServiceCollectionExtensions
             json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(
                 Google.Rpc.BadRequest.Descriptor, Google.Rpc.RetryInfo.Descriptor, Google.Rpc.ErrorInfo.Descriptor));
         if (options.EnableReflection) services.AddGrpcReflection();
+        // The OpenAPI document of the JSON routes, generated from the same protos.
+        services.AddGrpcSwagger();
+        services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new Microsoft.OpenApi.Models.OpenApiInfo
+        {
+            Title = "CharacterGen",
+            Version = "v1",
+            Description = "JSON routes transcoded from the charactergen.v1 gRPC services (see docs/grpc.md).",
+        }));
         if (options.WebAllowedOrigins.Length > 0)
             services.AddCors(cors => cors.AddPolicy(WebCorsPolicy, policy => policy
                 .WithOrigins(options.WebAllowedOrigins)

@@ -115,6 +115,19 @@ public sealed class JsonTranscodingTests
         Assert.That((await response.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<int>(), Is.EqualTo((int)StatusCode.Unauthenticated));
     }
 
+    [Test]
+    public async Task Server_serves_an_openapi_document_of_the_routes()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _server.HttpAddress };
+
+        var document = await _http.GetFromJsonAsync<JsonObject>("/openapi/v1.json");
+        var refused = await anonymous.GetAsync("/openapi/v1.json");
+
+        var paths = document!["paths"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.That(paths, Is.SupersetOf(new[] { "/v1/workflows:run", "/v1/jobs", "/v1/jobs/{jobId}", "/v1/jobs/{jobId}:watch", "/v1/jobs/{jobId}:cancel", "/v1/models" }));
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
     private static JsonObject RunBody(string workflowJson) =>
         new() { ["submit"] = new JsonObject { ["workflow"] = new JsonObject { ["workflowJson"] = workflowJson } } };
 

@@ -33,7 +33,7 @@ def main():
     atexit.register(shutil.rmtree, stubs, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.protos, "-I", args.api_protos, "--python_out", stubs,
                     "google/api/http.proto", "google/api/annotations.proto", "charactergen/v1/workflows.proto"], check=True)
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.bench_protos, "-I", args.protos,
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.bench_protos, "-I", args.protos, "-I", args.api_protos,
                     "--python_out", stubs, "--grpc_python_out", stubs, "cgbench/v1/bench.proto"], check=True)
     sys.path.insert(0, stubs)
     import google  # the installed package; let it find the generated google.api too

@@ -1,26 +1,17 @@
 using CharacterGen.Grpc.Bench.Protos;
 using CharacterGen.Protos.V1;
-using CharacterGen.Server.Grpc;
 using Google.Protobuf.WellKnownTypes;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Grpc.Core;
 
 namespace CharacterGen.Grpc.Bench;
 
-/// <summary>cgbench.v1.Bench on our transport: the same work as python_server.py.</summary>
-public sealed class BenchService : IGrpcService
+/// <summary>cgbench.v1.Bench on the server's gRPC stack: the same work as python_server.py.</summary>
+public sealed class BenchService : Protos.Bench.BenchBase
 {
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var service = BenchReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Bench");
-        registry
-            .AddUnary<PingRequest, PingReply>(service.FindMethodByName("Ping"), PingAsync)
-            .AddServerStreaming<EventsRequest, JobEvent>(service.FindMethodByName("Events"), EventsAsync);
-    }
-
-    private static Task<PingReply> PingAsync(PingRequest request, CallContext context) =>
+    public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) =>
         Task.FromResult(new PingReply { Text = request.Text });
 
-    private static async Task EventsAsync(EventsRequest request, IServerStreamWriter<JobEvent> responses, CallContext context)
+    public override async Task Events(EventsRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
     {
         const string jobId = "00000000-0000-4000-8000-000000000000";
         for (var i = 1; i <= request.Count; i++)

@@ -4,12 +4,13 @@
 Stubs are generated at start with grpc_tools.protoc into a temp folder. Prints READY once listening and
 serves until stdin closes.
 
-Usage: python_server.py --port 50152 --protos protos --bench-protos bench/Grpc.Bench/protos [--workers 8]
+Usage: python_server.py --port 50152 --protos protos --bench-protos bench/Grpc.Bench/protos --api-protos DIR [--workers 8]
 """
 import argparse
 import atexit
 import shutil
 import subprocess
+import os
 import sys
 import tempfile
 from concurrent import futures
@@ -24,16 +25,19 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--protos", required=True)
     parser.add_argument("--bench-protos", required=True)
+    parser.add_argument("--api-protos", required=True, help="folder holding google/api/annotations.proto and http.proto")
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
 
     stubs = tempfile.mkdtemp(prefix="cg-bench-stubs-")
     atexit.register(shutil.rmtree, stubs, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.protos, "--python_out", stubs,
-                    "charactergen/v1/workflows.proto"], check=True)
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.bench_protos, "-I", args.protos,
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.protos, "-I", args.api_protos, "--python_out", stubs,
+                    "google/api/http.proto", "google/api/annotations.proto", "charactergen/v1/workflows.proto"], check=True)
+    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.bench_protos, "-I", args.protos, "-I", args.api_protos,
                     "--python_out", stubs, "--grpc_python_out", stubs, "cgbench/v1/bench.proto"], check=True)
     sys.path.insert(0, stubs)
+    import google  # the installed package; let it find the generated google.api too
+    google.__path__.append(os.path.join(stubs, "google"))
     from cgbench.v1 import bench_pb2, bench_pb2_grpc
     from charactergen.v1 import workflows_pb2
 

@@ -1,27 +1,18 @@
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using Google.Protobuf;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 
 namespace CharacterGen.Server.Assets;
 
 /// <summary>charactergen.v1.Assets: maps the proto to <see cref="AssetStore"/> and store errors to statuses.</summary>
-public sealed class AssetsService(AssetStore store, GrpcServerOptions grpcOptions) : IGrpcService
+public sealed class AssetsService(AssetStore store, GrpcServerOptions grpcOptions) : Protos.V1.Assets.AssetsBase
 {
     /// <summary>Room for the framing and the first message's AssetInfo next to a chunk.</summary>
     private const int MessageOverheadBytes = 1024;
 
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var service = AssetsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Assets");
-        registry
-            .AddClientStreaming<UploadAssetRequest, UploadAssetResponse>(service.FindMethodByName("Upload"), UploadAsync)
-            .AddServerStreaming<DownloadAssetRequest, DownloadAssetResponse>(service.FindMethodByName("Download"), DownloadAsync)
-            .AddUnary<StatAssetRequest, StatAssetResponse>(service.FindMethodByName("Stat"), StatAsync);
-    }
-
-    private async Task<UploadAssetResponse> UploadAsync(IAsyncStreamReader<UploadAssetRequest> requests, CallContext context)
+    public override async Task<UploadAssetResponse> Upload(IAsyncStreamReader<UploadAssetRequest> requests, ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
         if (!await requests.MoveNext(cancellationToken))
@@ -31,27 +22,21 @@ public sealed class AssetsService(AssetStore store, GrpcServerOptions grpcOption
         if (problems.Count > 0)
             RpcErrors.ThrowInvalidArgument("Invalid upload metadata.", problems.Select(p => (FieldName(p.Field), p.Description)));
 
+        // Past the upload limit, AssetTooLargeException becomes RESOURCE_EXHAUSTED (GrpcErrorMapping).
         await using var upload = store.BeginUpload(metadata);
-        try
+        await upload.WriteAsync(first.Chunk.Memory, cancellationToken);
+        while (await requests.MoveNext(cancellationToken))
+            await upload.WriteAsync(requests.Current.Chunk.Memory, cancellationToken);
+        var result = await upload.CommitAsync(cancellationToken);
+        return new UploadAssetResponse
         {
-            await upload.WriteAsync(first.Chunk.Memory, cancellationToken);
-            while (await requests.MoveNext(cancellationToken))
-                await upload.WriteAsync(requests.Current.Chunk.Memory, cancellationToken);
-            var result = await upload.CommitAsync(cancellationToken);
-            return new UploadAssetResponse
-            {
-                AssetId = result.Asset.Id.Value,
-                SizeBytes = result.Asset.SizeBytes,
-                AlreadyStored = result.AlreadyStored,
-            };
-        }
-        catch (AssetTooLargeException e)
-        {
-            throw RpcErrors.ResourceExhausted(e.Message);
-        }
+            AssetId = result.Asset.Id.Value,
+            SizeBytes = result.Asset.SizeBytes,
+            AlreadyStored = result.AlreadyStored,
+        };
     }
 
-    private async Task DownloadAsync(DownloadAssetRequest request, IServerStreamWriter<DownloadAssetResponse> responses, CallContext context)
+    public override async Task Download(DownloadAssetRequest request, IServerStreamWriter<DownloadAssetResponse> responses, ServerCallContext context)
     {
         var id = ParseId(request.AssetId);
         var asset = store.Find(id);
@@ -73,7 +58,7 @@ public sealed class AssetsService(AssetStore store, GrpcServerOptions grpcOption
         if (!sent) await responses.WriteAsync(message, context.CancellationToken); // empty file: info, empty chunk
     }
 
-    private Task<StatAssetResponse> StatAsync(StatAssetRequest request, CallContext context)
+    public override Task<StatAssetResponse> Stat(StatAssetRequest request, ServerCallContext context)
     {
         var asset = store.Find(ParseId(request.AssetId));
         if (asset is null) RpcErrors.ThrowNotFound("Asset not found.");

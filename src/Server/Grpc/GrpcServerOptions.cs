@@ -11,7 +11,10 @@ public sealed record GrpcServerOptions
     /// <summary>4 MiB: set explicitly because gRPC's own default (unlimited) hides oversized replies.</summary>
     public const int DefaultMaxSendMessageBytes = 4 * 1024 * 1024;
 
-    public const string DefaultResponseCompression = MessageCompression.Identity;
+    public const string Identity = "identity";
+    public const string Gzip = "gzip";
+
+    public const string DefaultResponseCompression = Identity;
 
     /// <summary>Largest request message accepted, after decompression; larger → RESOURCE_EXHAUSTED.</summary>
     public int MaxReceiveMessageBytes { get; init; } = DefaultMaxReceiveMessageBytes;
@@ -30,13 +33,22 @@ public sealed record GrpcServerOptions
     /// <summary>Serve grpc.reflection.v1 and v1alpha so grpcurl and similar tools can discover services.</summary>
     public bool EnableReflection { get; init; } = true;
 
+    /// <summary>
+    /// Origins (scheme://host[:port]) of web pages allowed to call gRPC-Web and the JSON routes on the HTTP port
+    /// cross-origin. Empty (default): same origin only, no CORS headers are sent.
+    /// </summary>
+    public string[] WebAllowedOrigins { get; init; } = [];
+
     public IEnumerable<string> Validate()
     {
         if (MaxReceiveMessageBytes <= 0)
             yield return $"Grpc:MaxReceiveMessageBytes must be positive (got {MaxReceiveMessageBytes}).";
         if (MaxSendMessageBytes <= 0)
             yield return $"Grpc:MaxSendMessageBytes must be positive (got {MaxSendMessageBytes}).";
-        if (!MessageCompression.IsSupported(ResponseCompression ?? ""))
-            yield return $"Grpc:ResponseCompression must be '{MessageCompression.Identity}' or '{MessageCompression.Gzip}' (got '{ResponseCompression}').";
+        if (ResponseCompression is not (Identity or Gzip))
+            yield return $"Grpc:ResponseCompression must be '{Identity}' or '{Gzip}' (got '{ResponseCompression}').";
+        foreach (var origin in WebAllowedOrigins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+                yield return $"Grpc:WebAllowedOrigins entry '{origin}' must be an origin such as https://app.example.com.";
     }
 }

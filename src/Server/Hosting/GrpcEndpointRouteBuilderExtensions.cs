@@ -1,30 +1,49 @@
 using CharacterGen.Server.Grpc;
-using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace CharacterGen.Server.Hosting;
 
 public static class GrpcEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps <c>POST /{service}/{method}</c> to the gRPC dispatcher, for requests that look like gRPC
-    /// (HTTP/2 or an application/grpc content type), so HTTP/1.1 routes of the same shape are unaffected.
+    /// Maps every registered gRPC service (with gRPC-Web and its transcoded JSON routes) and reflection, behind
+    /// <see cref="GrpcCallMiddleware"/> (authentication, unknown methods, the per-call log line). gRPC-Web and the
+    /// JSON routes answer on both ports; browsers use the HTTP port.
     /// </summary>
-    public static IEndpointConventionBuilder MapCharacterGenGrpc(this IEndpointRouteBuilder endpoints)
+    public static WebApplication MapCharacterGenGrpc(this WebApplication app)
     {
-        var dispatcher = endpoints.ServiceProvider.GetRequiredService<GrpcDispatcher>();
-        _ = endpoints.ServiceProvider.GetRequiredService<GrpcServiceRegistry>(); // build now: registration errors fail start-up
-        var pattern = RoutePatternFactory.Parse("/{service}/{method}", defaults: null,
-            parameterPolicies: new { service = new GrpcRequestConstraint() });
-        return endpoints.Map(pattern, dispatcher.HandleAsync)
-            .WithMetadata(new HttpMethodMetadata(["POST"]))
-            .WithDisplayName("gRPC");
+        var options = app.Services.GetRequiredService<GrpcServerOptions>();
+        var cors = options.WebAllowedOrigins.Length > 0;
+        if (cors) app.UseCors();
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        ServeOpenApiDocument(app);
+        app.UseMiddleware<GrpcCallMiddleware>();
+
+        foreach (var registration in app.Services.GetServices<GrpcServiceRegistration>())
+        {
+            _ = app.Services.GetRequiredService(registration.ServiceType); // construction errors fail start-up
+            var service = registration.Map(app);
+            if (cors) service.RequireCors(GrpcServiceCollectionExtensions.WebCorsPolicy);
+        }
+        if (options.EnableReflection) app.MapGrpcReflectionService();
+        return app;
     }
 
-    private sealed class GrpcRequestConstraint : IRouteConstraint
+    /// <summary><c>GET /openapi/v1.json</c>: the JSON routes, behind the same credentials as the routes themselves.</summary>
+    private static void ServeOpenApiDocument(WebApplication app)
     {
-        public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
-            httpContext is null
-            || HttpProtocol.IsHttp2(httpContext.Request.Protocol)
-            || GrpcProtocol.IsGrpcContentType(httpContext.Request.ContentType);
+        var authenticator = app.Services.GetRequiredService<GrpcAuthenticator>();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(OpenApiPrefix), branch => branch.Use(async (context, next) =>
+        {
+            if (authenticator.IsAuthenticated(context.Request.Headers))
+            {
+                await next(context);
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }));
+        app.UseSwagger(swagger => swagger.RouteTemplate = OpenApiPrefix.TrimStart('/') + "/{documentName}.json");
     }
+
+    public const string OpenApiPrefix = "/openapi";
 }

@@ -4,22 +4,14 @@ using CharacterGen.Nodes.Models;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using Google.Protobuf.WellKnownTypes;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Grpc.Core;
 
 namespace CharacterGen.Server.ModelsApi;
 
 /// <summary>charactergen.v1.Models: the models tree as the API sees it, and ComfyUI's /free.</summary>
-public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, ModelCache models, ModelAliases aliases) : IGrpcService
+public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, ModelCache models, ModelAliases aliases) : Protos.V1.Models.ModelsBase
 {
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var service = ModelsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Models");
-        registry
-            .AddUnary<ListModelsRequest, ListModelsResponse>(service.FindMethodByName("List"), ListAsync)
-            .AddUnary<FreeModelsRequest, FreeModelsResponse>(service.FindMethodByName("Free"), FreeAsync);
-    }
-
-    private Task<ListModelsResponse> ListAsync(ListModelsRequest request, CallContext context)
+    public override Task<ListModelsResponse> List(ListModelsRequest request, ServerCallContext context)
     {
         if (request.Kind.Length > 0 && !ModelFolders.Kinds.ContainsKey(request.Kind))
             RpcErrors.ThrowInvalidArgument("kind", $"unknown model folder kind; known kinds: {string.Join(", ", ModelFolders.Kinds.Keys)}");
@@ -41,7 +33,7 @@ public sealed class ModelsService(ModelFolders folders, WorkflowEngine engine, M
         return Task.FromResult(response);
     }
 
-    private async Task<FreeModelsResponse> FreeAsync(FreeModelsRequest request, CallContext context)
+    public override async Task<FreeModelsResponse> Free(FreeModelsRequest request, ServerCallContext context)
     {
         var before = engine.CachedEntryCount;
         await engine.FreeAsync(context.CancellationToken);

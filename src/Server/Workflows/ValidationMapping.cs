@@ -3,7 +3,7 @@ using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using Google.Protobuf;
 using Google.Rpc;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
+using Grpc.Core;
 
 namespace CharacterGen.Server.Workflows;
 
@@ -61,15 +61,15 @@ internal static class ValidationMapping
             badRequest.FieldViolations.Add(violation);
         }
 
-        var info = new ErrorInfo { Reason = InvalidWorkflowReason, Domain = "charactergen" };
+        var info = new ErrorInfo { Reason = InvalidWorkflowReason, Domain = RpcErrors.Domain };
         var json = validation.ToJsonString();
         if (used + json.Length <= DetailsBudgetBytes) info.Metadata[ComfyErrorMetadataKey] = json;
 
         var first = issues.Count > 0 ? $" First: {issues[0].Field}: {Describe(issues[0])}" : "";
         if (first.Length > 300) first = first[..297] + "...";
         var more = badRequest.FieldViolations.Count < issues.Count ? " Call Validate for the full report." : "";
-        return new RpcException(StatusCode.InvalidArgument,
-            $"The workflow is invalid ({issues.Count} error{(issues.Count == 1 ? "" : "s")}).{first}{more}", [badRequest, info]);
+        return RpcErrors.WithDetails(StatusCode.InvalidArgument,
+            $"The workflow is invalid ({issues.Count} error{(issues.Count == 1 ? "" : "s")}).{first}{more}", badRequest, info);
     }
 
     /// <summary><c>nodes["3"].inputs.steps</c>, <c>nodes["3"]</c>, or <c>workflow</c> for a top-level error.</summary>

@@ -5,6 +5,7 @@ using CharacterGen.GraphRuntime.Workflow;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
+using Grpc.Core;
 
 namespace CharacterGen.Server.Workflows;
 
@@ -53,7 +54,7 @@ public sealed class WorkflowSpecReader(WorkflowEngine engine, SavedWorkflows sav
         }
         catch (FileNotFoundException e)
         {
-            throw new RpcException(StatusCode.NotFound, e.Message);
+            throw RpcErrors.NotFound(e.Message);
         }
         catch (SavedWorkflowTooLargeException e)
         {

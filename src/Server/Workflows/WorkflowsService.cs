@@ -2,10 +2,9 @@ using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Domain = CharacterGen.GraphRuntime.Events;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Workflows;
 
@@ -16,34 +15,20 @@ namespace CharacterGen.Server.Workflows;
 /// </summary>
 public sealed partial class WorkflowsService(
     WorkflowEngine engine, WorkflowSpecReader reader, OutputFiles outputFiles, QueueReadiness readiness,
-    ILogger<WorkflowsService> logger) : IGrpcService
+    Hosting.ServerOptions options, ILogger<WorkflowsService> logger) : Protos.V1.Workflows.WorkflowsBase
 {
-    /// <summary>The back-off RESOURCE_EXHAUSTED suggests when the queue is full.</summary>
-    public static readonly TimeSpan QueueFullRetryDelay = TimeSpan.FromSeconds(5);
+    /// <summary>The back-off RESOURCE_EXHAUSTED suggests when the queue is full: the same value as HTTP's Retry-After.</summary>
+    private TimeSpan QueueFullRetryDelay => TimeSpan.FromSeconds(options.RetryAfterSeconds);
 
     public const int MaxClientRequestIdLength = 128;
 
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var service = WorkflowsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("Workflows");
-        registry
-            .AddUnary<SubmitRequest, SubmitResponse>(service.FindMethodByName("Submit"), SubmitAsync)
-            .AddServerStreaming<RunRequest, JobEvent>(service.FindMethodByName("Run"), RunAsync)
-            .AddServerStreaming<WatchRequest, JobEvent>(service.FindMethodByName("Watch"), WatchAsync)
-            .AddUnary<GetJobRequest, GetJobResponse>(service.FindMethodByName("GetJob"), GetJobAsync)
-            .AddUnary<ListJobsRequest, ListJobsResponse>(service.FindMethodByName("ListJobs"), ListJobsAsync)
-            .AddUnary<CancelJobRequest, CancelJobResponse>(service.FindMethodByName("Cancel"), CancelAsync)
-            .AddUnary<ValidateRequest, ValidateResponse>(service.FindMethodByName("Validate"), ValidateAsync)
-            .AddUnary<ListNodeTypesRequest, ListNodeTypesResponse>(service.FindMethodByName("ListNodeTypes"), ListNodeTypesAsync);
-    }
-
-    private async Task<SubmitResponse> SubmitAsync(SubmitRequest request, CallContext context)
+    public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
     {
         var submitted = await SubmitJobAsync(request, "", context.CancellationToken);
         return new SubmitResponse { JobId = submitted.JobId!, QueuePosition = submitted.Position, AlreadySubmitted = submitted.Existing };
     }
 
-    private async Task RunAsync(RunRequest request, IServerStreamWriter<JobEvent> responses, CallContext context)
+    public override async Task Run(RunRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
     {
         var submitted = await SubmitJobAsync(request.Submit ?? new SubmitRequest(), "submit.", context.CancellationToken);
         var jobId = submitted.JobId!;
@@ -68,20 +53,20 @@ public sealed partial class WorkflowsService(
         LogRunEnded(logger, jobId, continueOnDisconnect ? "keeps running" : "is cancelled");
     }
 
-    private Task WatchAsync(WatchRequest request, IServerStreamWriter<JobEvent> responses, CallContext context)
+    public override Task Watch(WatchRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
     {
         RequireJobId(request.JobId);
         if (request.FromSequence < 0) RpcErrors.ThrowInvalidArgument("from_sequence", "must not be negative");
         return StreamAsync(request.JobId, Math.Max(1, request.FromSequence), request.InlineOutputs, responses, context.CancellationToken);
     }
 
-    private Task<GetJobResponse> GetJobAsync(GetJobRequest request, CallContext context)
+    public override Task<GetJobResponse> GetJob(GetJobRequest request, ServerCallContext context)
     {
         var job = FindJob(request.JobId);
         return Task.FromResult(new GetJobResponse { Job = JobMapping.ToProto(job, JobMapping.PositionIn(engine.Queue, job.Id)) });
     }
 
-    private Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, CallContext context)
+    public override Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
         if (request.States.Contains(JobState.Unspecified))
             RpcErrors.ThrowInvalidArgument("states", "JOB_STATE_UNSPECIFIED is not a state to filter by");
@@ -89,7 +74,7 @@ public sealed partial class WorkflowsService(
         return Task.FromResult(new ListJobsResponse { Jobs = { jobs }, NextPageToken = next });
     }
 
-    private Task<CancelJobResponse> CancelAsync(CancelJobRequest request, CallContext context)
+    public override Task<CancelJobResponse> Cancel(CancelJobRequest request, ServerCallContext context)
     {
         var before = FindJob(request.JobId);
         var requested = engine.Cancel(before.Id);
@@ -101,14 +86,14 @@ public sealed partial class WorkflowsService(
         });
     }
 
-    private async Task<ValidateResponse> ValidateAsync(ValidateRequest request, CallContext context)
+    public override async Task<ValidateResponse> Validate(ValidateRequest request, ServerCallContext context)
     {
         var read = await reader.ReadAsync(request.Workflow, "workflow", context.CancellationToken);
         var validation = read.Unreadable ?? engine.Validate(read.Workflow!, OutputTargets(request.Workflow));
         return ValidationMapping.ToResponse(validation);
     }
 
-    private Task<ListNodeTypesResponse> ListNodeTypesAsync(ListNodeTypesRequest request, CallContext context)
+    public override Task<ListNodeTypesResponse> ListNodeTypes(ListNodeTypesRequest request, ServerCallContext context)
     {
         var catalog = engine.Catalog;
         if (request.ClassType.Length == 0)
@@ -118,7 +103,7 @@ public sealed partial class WorkflowsService(
                 ObjectInfoJson = catalog.ObjectInfoJson(),
             });
         if (catalog.Find(request.ClassType) is not { } node)
-            throw new RpcException(StatusCode.NotFound, $"No node type '{request.ClassType}'.");
+            throw RpcErrors.NotFound($"No node type '{request.ClassType}'.");
         return Task.FromResult(new ListNodeTypesResponse
         {
             NodeTypes = { NodeTypeMapping.ToProto(node) },
@@ -184,7 +169,7 @@ public sealed partial class WorkflowsService(
     }
 
     private static RpcException JobNotFound(string jobId) =>
-        new(StatusCode.NotFound, $"No job '{(jobId.Length <= 64 ? jobId : jobId[..64] + "...")}' (unknown, or dropped from history).");
+        RpcErrors.NotFound($"No job '{(jobId.Length <= 64 ? jobId : jobId[..64] + "...")}' (unknown, or dropped from history).");
 
     private static IReadOnlyCollection<string>? OutputTargets(WorkflowSpec? spec) =>
         spec is { OutputNodeIds.Count: > 0 } ? spec.OutputNodeIds.ToArray() : null;

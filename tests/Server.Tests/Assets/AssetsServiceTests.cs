@@ -4,7 +4,6 @@ using CharacterGen.Server.Grpc;
 using CharacterGen.Server.Tests.Grpc.Support;
 using Google.Protobuf;
 using Google.Rpc;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Assets;
 

@@ -31,7 +31,7 @@ public sealed class AuthTests
     [Test]
     public async Task Call_without_credentials_is_unauthenticated()
     {
-        var result = await _client.UnaryAsync(EchoService.Unary, new EchoRequest());
+        var result = await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest());
 
         Assert.That(result.TrailersOnly, Is.True);
         Assert.That(result.Status, Is.EqualTo(StatusCode.Unauthenticated));
@@ -40,7 +40,7 @@ public sealed class AuthTests
     [Test]
     public async Task Api_key_header_authenticates()
     {
-        var result = await _client.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "in" }, With("x-api-key", ApiKey));
+        var result = await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Text = "in" }, With("x-api-key", ApiKey));
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK));
     }
@@ -48,7 +48,7 @@ public sealed class AuthTests
     [Test]
     public async Task Bearer_token_authenticates()
     {
-        var result = await _client.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "in" }, With("authorization", "Bearer " + BearerToken));
+        var result = await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Text = "in" }, With("authorization", "Bearer " + BearerToken));
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK));
     }
@@ -61,7 +61,7 @@ public sealed class AuthTests
     [TestCase("authorization", BearerToken)]
     public async Task Wrong_credentials_are_unauthenticated(string header, string value)
     {
-        var result = await _client.UnaryAsync(EchoService.Unary, new EchoRequest(), With(header, value));
+        var result = await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest(), With(header, value));
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.Unauthenticated));
     }
@@ -102,7 +102,7 @@ public sealed class AuthTests
         await using var open = await TestServer.StartAsync();
         using var client = open.CreateClient();
 
-        Assert.That((await client.UnaryAsync(EchoService.Unary, new EchoRequest())).Status, Is.EqualTo(StatusCode.OK));
+        Assert.That((await client.UnaryAsync(EchoPaths.Unary, new EchoRequest())).Status, Is.EqualTo(StatusCode.OK));
     }
 
     private static CallOptions With(string header, string value) =>

@@ -12,7 +12,7 @@ public sealed class CompressionTests : ServerFixture
     [Test]
     public async Task Gzip_request_messages_are_decompressed()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, Compressible, new CallOptions { Encoding = "gzip", CompressRequests = true });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, Compressible, new CallOptions { Encoding = "gzip", CompressRequests = true });
 
         var response = result.Single(EchoResponse.Parser);
         Assert.That(response.RequestEncoding, Is.EqualTo("gzip"));
@@ -23,7 +23,7 @@ public sealed class CompressionTests : ServerFixture
     public async Task Uncompressed_messages_are_fine_under_a_gzip_encoding_header()
     {
         // The flag is per message: a client may send some messages uncompressed.
-        var result = await Client.UnaryAsync(EchoService.Unary, Compressible, new CallOptions { Encoding = "gzip" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, Compressible, new CallOptions { Encoding = "gzip" });
 
         Assert.That(result.Single(EchoResponse.Parser).Payload, Is.EqualTo(Compressible.Payload));
     }
@@ -31,7 +31,7 @@ public sealed class CompressionTests : ServerFixture
     [Test]
     public async Task Responses_are_identity_by_default_even_if_the_client_accepts_gzip()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, Compressible, new CallOptions { AcceptEncoding = "identity,deflate,gzip" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, Compressible, new CallOptions { AcceptEncoding = "identity,deflate,gzip" });
 
         Assert.That(result.AnyMessageCompressed, Is.False);
         Assert.That(result.Headers.Contains(GrpcProtocol.Encoding), Is.False);
@@ -40,7 +40,7 @@ public sealed class CompressionTests : ServerFixture
     [Test]
     public async Task Compressed_flag_without_grpc_encoding_is_rejected()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, Compressible, new CallOptions { CompressRequests = true });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, Compressible, new CallOptions { CompressRequests = true });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.Internal));
     }
@@ -48,7 +48,7 @@ public sealed class CompressionTests : ServerFixture
     [Test]
     public async Task Unsupported_request_encoding_is_unimplemented_and_lists_ours()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, Compressible, new CallOptions { Encoding = "snappy" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, Compressible, new CallOptions { Encoding = "snappy" });
 
         Assert.That(result.TrailersOnly, Is.True);
         Assert.That(result.Status, Is.EqualTo(StatusCode.Unimplemented));
@@ -61,9 +61,9 @@ public sealed class CompressionTests : ServerFixture
         await using var server = await TestServer.StartAsync(o => o with { Grpc = o.Grpc with { ResponseCompression = "gzip" } });
         using var client = server.CreateClient();
 
-        var accepted = await client.UnaryAsync(EchoService.ServerStream, new EchoRequest { Text = "z", Repeat = 3 },
+        var accepted = await client.UnaryAsync(EchoPaths.ServerStream, new EchoRequest { Text = "z", Repeat = 3 },
             new CallOptions { AcceptEncoding = "identity,gzip" });
-        var refused = await client.UnaryAsync(EchoService.ServerStream, new EchoRequest { Text = "z", Repeat = 3 },
+        var refused = await client.UnaryAsync(EchoPaths.ServerStream, new EchoRequest { Text = "z", Repeat = 3 },
             new CallOptions { AcceptEncoding = "identity" });
 
         Assert.That(accepted.Headers.GetValues(GrpcProtocol.Encoding).Single(), Is.EqualTo("gzip"));

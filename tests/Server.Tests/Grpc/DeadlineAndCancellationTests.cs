@@ -11,7 +11,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     {
         var key = Key();
 
-        var result = await Client.UnaryAsync(EchoService.WaitForCancellation, new EchoRequest { Text = key }, new CallOptions { Timeout = "200m" });
+        var result = await Client.UnaryAsync(EchoPaths.WaitForCancellation, new EchoRequest { Text = key }, new CallOptions { Timeout = "200m" });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.DeadlineExceeded));
         Assert.That(result.Messages, Is.Empty);
@@ -23,7 +23,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     {
         var key = Key();
         // Long enough for one echo round trip on a busy machine; the deadline then ends the call.
-        using var call = Client.Start(EchoService.Duplex, new CallOptions { Timeout = "1S" });
+        using var call = Client.Start(EchoPaths.Duplex, new CallOptions { Timeout = "1S" });
         await call.SendAsync(new EchoRequest { Text = key });
         Assert.That((await call.ReadAsync(EchoResponse.Parser).WaitAsync(Hang))!.Text, Is.EqualTo(key));
 
@@ -37,7 +37,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     [Test]
     public async Task Generous_deadline_does_not_disturb_a_fast_call()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "quick" }, new CallOptions { Timeout = "30S" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Text = "quick" }, new CallOptions { Timeout = "30S" });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK));
     }
@@ -47,7 +47,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     [TestCase("5000000u")]
     public async Task Any_well_formed_timeout_unit_is_accepted(string timeout)
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, new EchoRequest(), new CallOptions { Timeout = timeout });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, new EchoRequest(), new CallOptions { Timeout = timeout });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK));
     }
@@ -57,7 +57,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     [TestCase("10x")]
     public async Task Malformed_timeout_is_rejected(string timeout)
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, new EchoRequest(), new CallOptions { Timeout = timeout });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, new EchoRequest(), new CallOptions { Timeout = timeout });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.Internal));
         Assert.That(result.StatusMessage, Does.Contain("grpc-timeout"));
@@ -67,7 +67,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     public async Task Client_cancel_fires_the_handlers_cancellation_token()
     {
         var key = Key();
-        using var call = Client.Start(EchoService.WaitForCancellation);
+        using var call = Client.Start(EchoPaths.WaitForCancellation);
         await call.SendAsync(new EchoRequest { Text = key });
         call.CompleteRequest();
         await Server.Probe.Started(key).WaitAsync(Hang);
@@ -83,7 +83,7 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
         var key = Key();
         using (var client = Server.CreateClient())
         {
-            var call = client.Start(EchoService.WaitForCancellation);
+            var call = client.Start(EchoPaths.WaitForCancellation);
             await call.SendAsync(new EchoRequest { Text = key });
             call.CompleteRequest();
             await Server.Probe.Started(key).WaitAsync(Hang);
@@ -96,9 +96,11 @@ public sealed class DeadlineAndCancellationTests : ServerFixture
     public async Task Server_keeps_serving_after_cancelled_calls()
     {
         var key = Key();
-        await Client.UnaryAsync(EchoService.WaitForCancellation, new EchoRequest { Text = key }, new CallOptions { Timeout = "50m" });
+        var cancelled = await Client.UnaryAsync(EchoPaths.WaitForCancellation, new EchoRequest { Text = key }, new CallOptions { Timeout = "50m" });
+        Assert.That(cancelled.Status, Is.EqualTo(StatusCode.DeadlineExceeded));
+        await Server.Probe.CancellationObserved(key).WaitAsync(Hang);
 
-        var result = await Client.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "after" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Text = "after" });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK));
     }

@@ -11,17 +11,17 @@ public sealed class LoggingTests : ServerFixture
     public async Task Each_call_logs_one_structured_line_with_method_status_and_duration()
     {
         var key = Key();
-        await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = key });
+        await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = key });
 
         var lines = Server.Logs.Entries
-            .Where(e => e.Category == typeof(GrpcDispatcher).FullName && (string?)e.State.GetValueOrDefault("Method") == EchoService.Fail
+            .Where(e => e.Category == typeof(GrpcCallMiddleware).FullName && (string?)e.State.GetValueOrDefault("Method") == EchoPaths.Fail
                         && e.State.GetValueOrDefault("StatusCode") is StatusCode.Aborted)
             .ToList();
 
         Assert.That(lines, Has.Count.EqualTo(1));
         Assert.That(lines[0].Level, Is.EqualTo(LogLevel.Information));
         Assert.That(lines[0].State["ElapsedMs"], Is.TypeOf<double>());
-        Assert.That(lines[0].Message, Does.StartWith($"gRPC {EchoService.Fail} Aborted in "));
+        Assert.That(lines[0].Message, Does.StartWith($"gRPC {EchoPaths.Fail} Aborted in "));
     }
 
     [Test]

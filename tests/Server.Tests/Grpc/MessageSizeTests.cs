@@ -29,7 +29,7 @@ public sealed class MessageSizeTests
     [Test]
     public async Task Request_over_the_receive_limit_is_resource_exhausted()
     {
-        var result = await _client.UnaryAsync(EchoService.Unary, new EchoRequest { Payload = ByteString.CopyFrom(new byte[Limit + 1]) });
+        var result = await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Payload = ByteString.CopyFrom(new byte[Limit + 1]) });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(result.StatusMessage, Is.EqualTo("Received message exceeds the maximum configured message size."));
@@ -40,7 +40,7 @@ public sealed class MessageSizeTests
     public async Task Oversized_length_prefix_is_refused_from_the_prefix_alone()
     {
         // Announce 1 GiB but send only the header: the server must answer from the prefix alone.
-        var result = await _client.SendRawAsync(EchoService.Unary, GrpcFrames.Header(1u << 30));
+        var result = await _client.SendRawAsync(EchoPaths.Unary, GrpcFrames.Header(1u << 30));
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.ResourceExhausted));
     }
@@ -51,7 +51,7 @@ public sealed class MessageSizeTests
         var request = new EchoRequest { Payload = ByteString.CopyFrom(new byte[Limit - 16]) };
         Assert.That(request.CalculateSize(), Is.LessThanOrEqualTo(Limit));
 
-        var result = await _client.UnaryAsync(EchoService.Unary, request);
+        var result = await _client.UnaryAsync(EchoPaths.Unary, request);
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.OK));
     }
@@ -62,7 +62,7 @@ public sealed class MessageSizeTests
         // 1 MiB of zeros gzips to about 1 KiB: under the limit on the wire, far over it inflated.
         var bomb = new EchoRequest { Payload = ByteString.CopyFrom(new byte[1024 * 1024]) };
 
-        var result = await _client.UnaryAsync(EchoService.Unary, bomb, new CallOptions { Encoding = "gzip", CompressRequests = true });
+        var result = await _client.UnaryAsync(EchoPaths.Unary, bomb, new CallOptions { Encoding = "gzip", CompressRequests = true });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.ResourceExhausted));
     }
@@ -70,7 +70,7 @@ public sealed class MessageSizeTests
     [Test]
     public async Task Response_over_the_send_limit_is_resource_exhausted()
     {
-        var result = await _client.UnaryAsync(EchoService.Unary, new EchoRequest { ResponsePayloadBytes = Limit + 1 });
+        var result = await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest { ResponsePayloadBytes = Limit + 1 });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.ResourceExhausted));
         Assert.That(result.StatusMessage, Is.EqualTo("Sending message exceeds the maximum configured message size."));
@@ -83,11 +83,11 @@ public sealed class MessageSizeTests
     {
         var requests = Enumerable.Range(0, 8).Select(_ => new EchoRequest { Payload = ByteString.CopyFrom(new byte[Limit / 2]) });
 
-        var result = await _client.CallAsync(EchoService.ClientStream, requests);
+        var result = await _client.CallAsync(EchoPaths.ClientStream, requests);
 
         Assert.That(result.Single(EchoResponse.Parser).PayloadBytes, Is.EqualTo(4 * Limit));
     }
 
     private async Task AssertStillServing() =>
-        Assert.That((await _client.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "ok" })).Status, Is.EqualTo(StatusCode.OK));
+        Assert.That((await _client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Text = "ok" })).Status, Is.EqualTo(StatusCode.OK));
 }

@@ -15,7 +15,7 @@ public sealed class ShutdownTests
     {
         await using var server = await TestServer.StartAsync();
         using var client = server.CreateClient();
-        var inFlight = client.UnaryAsync(EchoService.Hold, new EchoRequest { Text = "in-flight" });
+        var inFlight = client.UnaryAsync(EchoPaths.Hold, new EchoRequest { Text = "in-flight" });
         await server.Probe.Started("in-flight").WaitAsync(Hang);
 
         var health = server.Services.GetRequiredService<HealthState>();

@@ -3,7 +3,6 @@ using CharacterGen.Server.Grpc;
 using CharacterGen.Server.Tests.Grpc.Echo;
 using CharacterGen.Server.Tests.Grpc.Support;
 using Google.Rpc;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Grpc;
 
@@ -12,7 +11,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Error_before_any_message_is_a_trailers_only_response()
     {
-        var result = await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = "stop" });
+        var result = await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = "stop" });
 
         Assert.That(result.TrailersOnly, Is.True);
         Assert.That(result.HttpStatus, Is.EqualTo(HttpStatusCode.OK));
@@ -24,7 +23,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Error_after_messages_arrives_in_trailers()
     {
-        var result = await Client.UnaryAsync(EchoService.Fail,
+        var result = await Client.UnaryAsync(EchoPaths.Fail,
             new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = "late", MessagesBefore = 2 });
 
         Assert.That(result.TrailersOnly, Is.False);
@@ -37,7 +36,7 @@ public sealed class StatusTests : ServerFixture
     public async Task Unexpected_exception_becomes_internal_without_its_message()
     {
         const string secret = "/srv/charactergen/models/secret.safetensors at Foo.Bar()";
-        var result = await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.PlainException, Message = secret });
+        var result = await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.PlainException, Message = secret });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.Internal));
         Assert.That(result.StatusMessage, Does.Not.Contain("secret").And.Not.Contain("/srv").And.Not.Contain(" at "));
@@ -49,7 +48,7 @@ public sealed class StatusTests : ServerFixture
     public async Task Internal_error_is_logged_with_the_exception_and_correlation_id()
     {
         var key = Key();
-        var result = await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.PlainException, Message = key });
+        var result = await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.PlainException, Message = key });
         var correlationId = result.StatusMessage["Internal error. Correlation id: ".Length..].TrimEnd('.');
 
         var entry = Server.Logs.Entries.Single(e => e.Exception?.Message == key);
@@ -60,7 +59,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Bad_request_details_decode_as_google_rpc_BadRequest()
     {
-        var result = await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.BadRequest, Message = "invalid workflow" });
+        var result = await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.BadRequest, Message = "invalid workflow" });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.InvalidArgument));
         var rich = result.RichStatus!;
@@ -74,7 +73,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Resource_exhausted_carries_retry_info()
     {
-        var result = await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RetryLater, Message = "queue full" });
+        var result = await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RetryLater, Message = "queue full" });
 
         Assert.That(result.Status, Is.EqualTo(StatusCode.ResourceExhausted));
         var retry = result.RichStatus!.Details.Single().Unpack<RetryInfo>();
@@ -84,7 +83,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Status_message_is_percent_encoded_on_the_wire()
     {
-        var result = await Client.UnaryAsync(EchoService.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = "100% naïve ✓\nline" });
+        var result = await Client.UnaryAsync(EchoPaths.Fail, new FailRequest { Kind = FailRequest.Types.Kind.RpcException, Message = "100% naïve ✓\nline" });
 
         Assert.That(result.Value(GrpcProtocol.Message), Is.EqualTo("100%25 na%C3%AFve %E2%9C%93%0Aline"));
         Assert.That(result.StatusMessage, Is.EqualTo("100% naïve ✓\nline"));
@@ -112,7 +111,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Non_grpc_content_type_gets_415()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, new EchoRequest(), new CallOptions { ContentType = "application/json" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, new EchoRequest(), new CallOptions { ContentType = "application/json" });
 
         Assert.That(result.HttpStatus, Is.EqualTo(HttpStatusCode.UnsupportedMediaType));
         Assert.That(result.Status, Is.EqualTo(StatusCode.Internal));
@@ -121,7 +120,7 @@ public sealed class StatusTests : ServerFixture
     [Test]
     public async Task Grpc_json_content_type_is_not_supported()
     {
-        var result = await Client.UnaryAsync(EchoService.Unary, new EchoRequest(), new CallOptions { ContentType = "application/grpc+json" });
+        var result = await Client.UnaryAsync(EchoPaths.Unary, new EchoRequest(), new CallOptions { ContentType = "application/grpc+json" });
 
         Assert.That(result.HttpStatus, Is.EqualTo(HttpStatusCode.UnsupportedMediaType));
     }

@@ -29,7 +29,7 @@ public sealed class TlsTests
             };
             using var client = new GrpcTestClient(server.GrpcAddress, handler);
 
-            var result = await client.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "secure" });
+            var result = await client.UnaryAsync(EchoPaths.Unary, new EchoRequest { Text = "secure" });
 
             Assert.That(server.GrpcAddress.Scheme, Is.EqualTo("https"));
             Assert.That(result.Status, Is.EqualTo(StatusCode.OK));

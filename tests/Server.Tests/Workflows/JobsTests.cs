@@ -3,7 +3,6 @@ using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using CharacterGen.Server.Tests.Workflows.Support;
 using Case = CharacterGen.Protos.V1.JobEvent.EventOneofCase;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Workflows;
 

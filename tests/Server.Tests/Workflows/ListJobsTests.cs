@@ -2,7 +2,6 @@ using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using CharacterGen.Server.Tests.Workflows.Support;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Workflows;
 

@@ -6,7 +6,6 @@ using CharacterGen.Server.Tests.Workflows.Support;
 using Google.Rpc;
 using Grpc.Health.V1;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Workflows;
 
@@ -18,7 +17,9 @@ public sealed class QueueLimitTests
     [Test]
     public async Task A_full_queue_refuses_with_RetryInfo_and_flips_readiness_until_it_drains()
     {
-        await using var server = await WorkflowServer.StartAsync(new EngineOptions { CacheSize = 0, QueueCapacity = 1 });
+        // The back-off is the server's RetryAfterSeconds, the same value HTTP sends as Retry-After.
+        await using var server = await WorkflowServer.StartAsync(new EngineOptions { CacheSize = 0, QueueCapacity = 1 },
+            options => options with { RetryAfterSeconds = 7 });
         var workflows = new WorkflowsClient(server.Client);
         var gate = "queue-full";
         var running = await workflows.SubmitAsync(TestWorkflows.Pipeline(1, gate: gate));
@@ -30,7 +31,7 @@ public sealed class QueueLimitTests
 
         Assert.That(refused.Status, Is.EqualTo(StatusCode.ResourceExhausted));
         var retry = refused.RichStatus!.Details.Single().Unpack<RetryInfo>();
-        Assert.That(retry.RetryDelay.ToTimeSpan(), Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(retry.RetryDelay.ToTimeSpan(), Is.EqualTo(TimeSpan.FromSeconds(7)));
         Assert.That(readyWhileFull.Single(HealthCheckResponse.Parser).Status, Is.EqualTo(ServingStatus.NotServing));
 
         await workflows.OkAsync("Cancel", new CancelJobRequest { JobId = pending.JobId }, CancelJobResponse.Parser);

@@ -5,7 +5,6 @@ using CharacterGen.Server.Tests.Grpc.Support;
 using CharacterGen.Server.Tests.Workflows.Support;
 using Google.Protobuf.WellKnownTypes;
 using Case = CharacterGen.Protos.V1.JobEvent.EventOneofCase;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Workflows;
 

@@ -6,7 +6,6 @@ using CharacterGen.Server.Tests.Grpc.Support;
 using CharacterGen.Server.Tests.Workflows.Support;
 using Google.Rpc;
 using static CharacterGen.Server.Tests.Workflows.Support.TestWorkflows;
-using StatusCode = CharacterGen.Server.Grpc.StatusCode;
 
 namespace CharacterGen.Server.Tests.Workflows;
 

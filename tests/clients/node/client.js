@@ -6,7 +6,7 @@
 // end, cancels one, hits a deadline and lists models. Prints one PASS/FAIL line per check and exits
 // non-zero if any check failed.
 //
-// Usage: node client.js --address 127.0.0.1:50051 --protos ../../../protos --test-protos ../../Server.Tests/Grpc/Protos [--workflows true]
+// Usage: node client.js --address 127.0.0.1:50051 --protos ../../../protos --test-protos ../../Server.Tests/Grpc/Protos --api-protos DIR [--workflows true]
 'use strict';
 
 const crypto = require('node:crypto');
@@ -17,7 +17,7 @@ const protoLoader = require('@grpc/proto-loader');
 function parseArgs(argv) {
   const args = {};
   for (let i = 0; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
-  for (const name of ['address', 'protos', 'test-protos']) {
+  for (const name of ['address', 'protos', 'test-protos', 'api-protos']) {
     if (!args[name]) throw new Error(`missing --${name}`);
   }
   return args;
@@ -54,7 +54,7 @@ async function main() {
   const definition = protoLoader.loadSync(
     ['grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto', 'charactergen/v1/assets.proto', 'cgtest/v1/echo.proto',
       'charactergen/v1/workflows.proto', 'charactergen/v1/models.proto'],
-    { includeDirs: [args.protos, args['test-protos']], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true },
+    { includeDirs: [args.protos, args['test-protos'], args['api-protos']], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true },
   );
   const proto = grpc.loadPackageDefinition(definition);
   const insecure = grpc.credentials.createInsecure();

@@ -7,7 +7,7 @@ with the test node catalogue of tests/Server.Tests/Workflows/Support/TestNodes.c
 workflows end to end, cancels one, hits a deadline and lists models. Prints one PASS/FAIL line per
 check and exits non-zero if any check failed.
 
-Usage: client.py --address 127.0.0.1:50051 --protos protos --test-protos tests/Server.Tests/Grpc/Protos [--workflows]
+Usage: client.py --address 127.0.0.1:50051 --protos protos --test-protos tests/Server.Tests/Grpc/Protos --api-protos DIR [--workflows]
 """
 import argparse
 import atexit
@@ -27,6 +27,8 @@ PROTOS = [
     "grpc/reflection/v1/reflection.proto",
     "google/rpc/status.proto",
     "google/rpc/error_details.proto",
+    "google/api/http.proto",
+    "google/api/annotations.proto",
     "charactergen/v1/assets.proto",
     "charactergen/v1/workflows.proto",
     "charactergen/v1/models.proto",
@@ -34,9 +36,10 @@ PROTOS = [
 TEST_PROTOS = ["cgtest/v1/echo.proto"]
 
 
-def generate_stubs(protos_dir, test_protos_dir, out_dir):
+def generate_stubs(protos_dir, test_protos_dir, api_protos_dir, out_dir):
+    # api_protos_dir: google/api/{annotations,http}.proto, which the charactergen protos import for JSON transcoding.
     for root, files in ((protos_dir, PROTOS), (test_protos_dir, TEST_PROTOS)):
-        command = [sys.executable, "-m", "grpc_tools.protoc", "-I", root, "-I", protos_dir,
+        command = [sys.executable, "-m", "grpc_tools.protoc", "-I", root, "-I", protos_dir, "-I", api_protos_dir,
                    "--python_out", out_dir, "--grpc_python_out", out_dir, *files]
         subprocess.run(command, check=True)
     sys.path.insert(0, out_dir)
@@ -73,12 +76,13 @@ def main():
     parser.add_argument("--address", required=True)
     parser.add_argument("--protos", required=True)
     parser.add_argument("--test-protos", required=True)
+    parser.add_argument("--api-protos", required=True, help="folder holding google/api/annotations.proto and http.proto")
     parser.add_argument("--workflows", action="store_true", help="also run the Workflows/Models checks")
     args = parser.parse_args()
 
     stubs = tempfile.mkdtemp(prefix="cg-py-stubs-")
     atexit.register(shutil.rmtree, stubs, ignore_errors=True)
-    generate_stubs(args.protos, args.test_protos, stubs)
+    generate_stubs(args.protos, args.test_protos, args.api_protos, stubs)
     from grpc.health.v1 import health_pb2, health_pb2_grpc
     from grpc.reflection.v1 import reflection_pb2, reflection_pb2_grpc
     from google.rpc import status_pb2, error_details_pb2

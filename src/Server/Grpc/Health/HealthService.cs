@@ -1,28 +1,22 @@
+using Grpc.Core;
 using Grpc.Health.V1;
 
 namespace CharacterGen.Server.Grpc.Health;
 
-/// <summary>grpc.health.v1.Health over <see cref="HealthState"/>. Exempt from authentication so probes work.</summary>
-public sealed class HealthService(HealthState health) : IGrpcService
+/// <summary>
+/// grpc.health.v1.Health over <see cref="HealthState"/>: changes are seen at once (no polling of health
+/// checks), List is served, and Watch ends UNAVAILABLE on shutdown. Exempt from authentication so probes work.
+/// </summary>
+public sealed class HealthService(HealthState health) : global::Grpc.Health.V1.Health.HealthBase
 {
-    public void Register(GrpcServiceRegistry registry)
-    {
-        var service = HealthReflection.Descriptor.Services.Single();
-        registry
-            .AddUnary<HealthCheckRequest, HealthCheckResponse>(service.FindMethodByName("Check"), CheckAsync)
-            .AddUnary<HealthListRequest, HealthListResponse>(service.FindMethodByName("List"), ListAsync)
-            .AddServerStreaming<HealthCheckRequest, HealthCheckResponse>(service.FindMethodByName("Watch"), WatchAsync)
-            .AllowAnonymous(service.FullName);
-    }
-
-    private Task<HealthCheckResponse> CheckAsync(HealthCheckRequest request, CallContext context)
+    public override Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context)
     {
         if (!health.TryGetStatus(request.Service, out var status))
-            throw new RpcException(StatusCode.NotFound, $"Unknown service '{request.Service}'.");
+            throw new RpcException(new Status(StatusCode.NotFound, $"Unknown service '{request.Service}'."));
         return Task.FromResult(new HealthCheckResponse { Status = ToProto(status) });
     }
 
-    private Task<HealthListResponse> ListAsync(HealthListRequest request, CallContext context)
+    public override Task<HealthListResponse> List(HealthListRequest request, ServerCallContext context)
     {
         var response = new HealthListResponse();
         foreach (var (name, status) in health.Snapshot())
@@ -30,15 +24,15 @@ public sealed class HealthService(HealthState health) : IGrpcService
         return Task.FromResult(response);
     }
 
-    private async Task WatchAsync(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responses, CallContext context)
+    public override async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
     {
         await foreach (var status in health.WatchAsync(request.Service, context.CancellationToken))
         {
             var proto = status is { } known ? ToProto(known) : HealthCheckResponse.Types.ServingStatus.ServiceUnknown;
-            await responses.WriteAsync(new HealthCheckResponse { Status = proto });
+            await responseStream.WriteAsync(new HealthCheckResponse { Status = proto });
         }
         // Watch only ends by itself on shutdown; UNAVAILABLE tells clients to reconnect elsewhere.
-        throw new RpcException(StatusCode.Unavailable, "Server is shutting down.");
+        throw new RpcException(new Status(StatusCode.Unavailable, "Server is shutting down."));
     }
 
     private static HealthCheckResponse.Types.ServingStatus ToProto(ServingStatus status) => status switch

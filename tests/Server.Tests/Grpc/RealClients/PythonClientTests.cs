@@ -12,12 +12,12 @@ public sealed class PythonClientTests
     public async Task Grpcio_client_passes_every_check()
     {
         if (!await ExternalProcess.SucceedsAsync(Python, "-c", "import grpc, grpc_tools"))
-            Assert.Ignore("python3-grpcio and python3-grpc-tools are not installed.");
+            Prerequisites.Missing("python3-grpcio and python3-grpc-tools are not installed.");
         await using var server = await TestServer.StartAsync(o => o with { Grpc = o.Grpc with { ResponseCompression = "gzip" } });
 
         var result = await ExternalProcess.RunAsync(Python,
             [Path.Combine(Repository.Clients, "python", "client.py"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos],
             Repository.Root, TimeSpan.FromMinutes(2));
 
         TestContext.Out.WriteLine(result.Output);

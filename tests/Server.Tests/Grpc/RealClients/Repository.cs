@@ -11,6 +11,9 @@ public static class Repository
 
     public static string Clients => Path.Combine(Root, "tests", "clients");
 
+    /// <summary>google/api/*.proto, copied from Google.Api.CommonProtos next to the test assembly.</summary>
+    public static string ApiProtos => Path.Combine(TestContext.CurrentContext.TestDirectory, "api-protos");
+
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using CharacterGen.Server.Grpc;
 using Google.Protobuf;
 
 namespace CharacterGen.Server.Tests.Grpc.Support;
@@ -20,11 +19,11 @@ public sealed class GrpcCallResult
 
     public StatusCode Status => Enum.Parse<StatusCode>(Value(GrpcProtocol.Status) ?? throw new InvalidOperationException("No grpc-status."));
 
-    public string StatusMessage => PercentEncoding.Decode(Value(GrpcProtocol.Message) ?? "");
+    public string StatusMessage => GrpcProtocol.DecodeMessage(Value(GrpcProtocol.Message) ?? "");
 
     /// <summary>The google.rpc.Status from grpc-status-details-bin, or null.</summary>
     public Google.Rpc.Status? RichStatus =>
-        Value(GrpcProtocol.StatusDetails) is { } encoded ? Google.Rpc.Status.Parser.ParseFrom(Base64.Decode(encoded)) : null;
+        Value(GrpcProtocol.StatusDetails) is { } encoded ? Google.Rpc.Status.Parser.ParseFrom(GrpcProtocol.DecodeBinary(encoded)) : null;
 
     public T Single<T>(MessageParser<T> parser) where T : IMessage<T>
     {

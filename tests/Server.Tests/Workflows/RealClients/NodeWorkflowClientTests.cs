@@ -12,13 +12,13 @@ public sealed class NodeWorkflowClientTests
     {
         var folder = Path.Combine(Repository.Clients, "node");
         if (!await ExternalProcess.SucceedsAsync("node", "--version"))
-            Assert.Ignore("node is not installed.");
+            Prerequisites.Missing("node is not installed.");
         await InstallPackagesAsync(folder);
         await using var server = await RealWorkflowClients.StartServerAsync();
 
         var result = await ExternalProcess.RunAsync("node",
             [Path.Combine(folder, "client.js"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--workflows", "true"],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos, "--workflows", "true"],
             folder, TimeSpan.FromMinutes(2));
 
         RealWorkflowClients.AssertPassed(result);
@@ -34,6 +34,6 @@ public sealed class NodeWorkflowClientTests
         if (Directory.Exists(Path.Combine(folder, "node_modules", "@grpc", "grpc-js"))) return;
         var install = await ExternalProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder, TimeSpan.FromMinutes(5));
         if (install.ExitCode != 0)
-            Assert.Ignore($"npm ci failed (no registry access?):{Environment.NewLine}{install.Output}");
+            Prerequisites.Missing($"npm ci failed (no registry access?):{Environment.NewLine}{install.Output}");
     }
 }

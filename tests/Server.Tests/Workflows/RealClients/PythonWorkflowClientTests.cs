@@ -13,12 +13,12 @@ public sealed class PythonWorkflowClientTests
     public async Task Grpcio_client_runs_workflows_end_to_end()
     {
         if (!await ExternalProcess.SucceedsAsync(Python, "-c", "import grpc, grpc_tools"))
-            Assert.Ignore("python3-grpcio and python3-grpc-tools are not installed.");
+            Prerequisites.Missing("python3-grpcio and python3-grpc-tools are not installed.");
         await using var server = await RealWorkflowClients.StartServerAsync();
 
         var result = await ExternalProcess.RunAsync(Python,
             [Path.Combine(Repository.Clients, "python", "client.py"), "--address", server.GrpcAddress.Authority,
-             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--workflows"],
+             "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos, "--workflows"],
             Repository.Root, TimeSpan.FromMinutes(2));
 
         RealWorkflowClients.AssertPassed(result);

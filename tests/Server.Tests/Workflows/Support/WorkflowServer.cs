@@ -36,6 +36,7 @@ public sealed class WorkflowServer : IAsyncDisposable
     public WorkflowEngine Engine => Services.GetRequiredService<WorkflowEngine>();
     public EchoProbe Probe => Services.GetRequiredService<EchoProbe>();
     public Uri GrpcAddress => Services.GetRequiredService<ServerEndpoints>().GrpcAddress;
+    public Uri HttpAddress => Services.GetRequiredService<ServerEndpoints>().HttpAddress;
     public string OutputDir => Path.Combine(Options.DataDir, "output");
 
     /// <param name="engine">Engine options; default: no output cache, so every run executes every node.</param>

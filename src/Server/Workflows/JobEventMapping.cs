@@ -34,6 +34,8 @@ internal static class JobEventMapping
                 message.NodeProgress = new Proto.NodeProgress
                 {
                     NodeId = progress.NodeId, Value = progress.Value, Max = progress.Max, Preview = PreviewBytes(progress.Preview),
+                    Details = progress.Details is { Count: > 0 } details ? ProtoValues.ToStruct(details) : null,
+                    Training = progress.Details is { } fields ? TrainingOf(fields) : null,
                 };
                 break;
             case Domain.NodeFinished finished:
@@ -88,4 +90,18 @@ internal static class JobEventMapping
         ArraySegment<byte> segment => ByteString.CopyFrom(segment.AsSpan()),
         _ => ByteString.Empty,
     };
+
+    /// <summary>A training node's tick (it reports a loss) as the typed message; null for other nodes.</summary>
+    private static Proto.TrainingProgress? TrainingOf(IReadOnlyDictionary<string, object?> fields)
+    {
+        if (!fields.ContainsKey("loss")) return null;
+        double Number(string name) => fields.TryGetValue(name, out var v) && v is not null && v is not string
+            ? Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return new Proto.TrainingProgress
+        {
+            Step = (int)Number("step"), TotalSteps = (int)Number("total_steps"), Epoch = (int)Number("epoch"),
+            Loss = Number("loss"), SmoothedLoss = Number("smoothed_loss"), LearningRate = Number("learning_rate"),
+            ImagesPerSecond = Number("images_per_second"), EtaSeconds = Number("eta_seconds"),
+        };
+    }
 }

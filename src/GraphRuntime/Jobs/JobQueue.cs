@@ -11,9 +11,10 @@ internal sealed class JobQueue(int capacity)
     public bool IsFull => _pending.Count >= Capacity;
 
     /// <summary>Adds the job and returns how many jobs are ahead of it.</summary>
-    public int Enqueue(Job job)
+    /// <param name="overCapacity">Restoring after a restart: the jobs were accepted already, even if the capacity shrank.</param>
+    public int Enqueue(Job job, bool overCapacity = false)
     {
-        if (IsFull) throw new InvalidOperationException("The queue is full.");
+        if (IsFull && !overCapacity) throw new InvalidOperationException("The queue is full.");
         _pending.Add(job);
         return _pending.GetViewBetween(_pending.Min!, job).Count - 1;
     }

@@ -1,4 +1,5 @@
 using CharacterGen.GraphRuntime.Engine;
+using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
@@ -38,8 +39,14 @@ public static class EngineServiceCollectionExtensions
         });
         services.TryAddSingleton(_ => new ModelCache(ModelCacheOptions.FromEnvironment()));
         services.TryAddSingleton(new LatentPreviewOptions());
-        services.AddSingleton(provider => new WorkflowEngine(
-            provider.GetRequiredService<NodeCatalog>(), options.Engine, provider, provider.GetRequiredService<TensorExecutionThread>()));
+        services.AddCharacterGenJobStore(options);
+        services.AddSingleton(provider =>
+        {
+            var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), options.Engine, provider,
+                provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>());
+            engine.LogStoreFailures(provider.GetRequiredService<ILoggerFactory>().CreateLogger<WorkflowEngine>());
+            return engine;
+        });
         return services;
     }
 }

@@ -73,6 +73,7 @@ public sealed partial class WorkflowEngine
             if (validation.Graph is { } graph && (validation.IsValid || Options.AllowPartialOutputs))
             {
                 var job = Restored(stored, graph.Workflow, graph, graph.Outputs.Select(o => o.Id).ToArray());
+                job.Resumed = stored.Status == JobStatus.Running;
                 Register(job);
                 job.Events.Append(new JobQueued(_queue.Enqueue(job, overCapacity: true)));
                 _pendingSignal.Release();
@@ -80,7 +81,7 @@ public sealed partial class WorkflowEngine
             else
             {
                 var job = Restored(stored, workflow ?? ApiWorkflow.FromJson(new JsonObject()), null, OutputIdsOf(stored));
-                var (nodeId, classType, error) = validation.AllErrors().FirstOrDefault();
+                var (nodeId, classType, error) = validation.AllErrors().OrderBy(e => e.NodeId is null).FirstOrDefault(); // a node's own error first
                 var message = error is null ? "The workflow no longer validates." : $"{error.Message} {error.Details}".Trim();
                 job.Status = JobStatus.Failed;
                 job.FinishedAt = _clock.GetUtcNow();

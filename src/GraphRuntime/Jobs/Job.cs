@@ -24,6 +24,8 @@ internal sealed class Job(string id, double number, long order, string? clientRe
     public JsonObject ExtraData { get; } = extraData;
     public JobEventLog Events { get; } = new(id, clock);
     public CancellationTokenSource Cancellation { get; } = new();
+    /// <summary>It was running when the previous process stopped: it runs again before the other pending jobs.</summary>
+    public bool Resumed { get; set; }
     /// <summary>A client cancelled it (as opposed to the engine stopping, which leaves the job to run after a restart).</summary>
     public bool CancelRequested { get; set; }
     public DateTimeOffset CreatedAt { get; } = createdAt;

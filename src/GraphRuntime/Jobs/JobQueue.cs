@@ -1,10 +1,14 @@
 namespace CharacterGen.GraphRuntime.Jobs;
 
-/// <summary>Pending jobs ordered by (number, arrival), bounded. Not thread-safe: the engine locks around it.</summary>
+/// <summary>
+/// Pending jobs ordered by (number, arrival), bounded; a job resumed after a restart goes first. Not thread-safe: the
+/// engine locks around it.
+/// </summary>
 internal sealed class JobQueue(int capacity)
 {
     private readonly SortedSet<Job> _pending = new(Comparer<Job>.Create(static (a, b) =>
-        a.Number != b.Number ? a.Number.CompareTo(b.Number) : a.Order.CompareTo(b.Order)));
+        a.Resumed != b.Resumed ? b.Resumed.CompareTo(a.Resumed)
+        : a.Number != b.Number ? a.Number.CompareTo(b.Number) : a.Order.CompareTo(b.Order)));
 
     public int Capacity { get; } = capacity;
     public int Count => _pending.Count;

@@ -98,6 +98,11 @@ public static class ServeCommand
             error.WriteLine($"Could not start the server: {e.Message}");
             return ExitStartFailed;
         }
+        catch (CharacterGen.GraphRuntime.Jobs.JobStoreException e)
+        {
+            error.WriteLine($"Could not open the job store: {e.Message}");
+            return ExitStartFailed;
+        }
     }
 
     /// <summary>

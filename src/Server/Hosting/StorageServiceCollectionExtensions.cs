@@ -16,6 +16,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IJobStore>(_ => DatabaseOption.IsPostgres(options.Database)
             ? new PostgresJobStore(options.Database!)
             : new SqliteJobStore(Path.Combine(options.DataDir, SqliteJobStore.DefaultFileName)));
+        services.AddHostedService<JobStoreStartup>();
         return services;
     }
 

@@ -33,8 +33,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     private readonly IJobStore? _store;
     private Job? _running;
     private long _arrivals;
-    private bool _disposed;
-    private bool _stopping; // disposing: cancellations from here on are the engine's, not a client's, and are not stored
+    private bool _disposed; // also: cancellations from here on are the engine's stopping, not a client's, and are not stored
 
     public WorkflowEngine(NodeCatalog catalog, EngineOptions? options = null, IServiceProvider? services = null,
         IExecutionThread? executionThread = null, TimeProvider? clock = null, IJobStore? store = null)
@@ -134,11 +133,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             switch (job.Status)
             {
                 case JobStatus.Running:
-                    job.CancelRequested = !_stopping;
+                    job.CancelRequested |= !_disposed;
                     job.Cancellation.Cancel();
                     return true;
                 case JobStatus.Pending when _queue.Remove(job):
-                    job.CancelRequested = !_stopping;
+                    job.CancelRequested |= !_disposed;
                     job.Status = JobStatus.Cancelled;
                     job.FinishedAt = _clock.GetUtcNow();
                     job.Result = new JobRunResult(JobStatus.Cancelled, new Dictionary<string, IReadOnlyDictionary<string, object?>>(), [], null, null);
@@ -299,7 +298,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         _history.AddLast(job);
         var evicted = HistoryOverflow();
-        if (_store is not null && (job.CancelRequested || job.Status != JobStatus.Cancelled || !_stopping))
+        if (_store is not null && (job.CancelRequested || job.Status != JobStatus.Cancelled || !_disposed))
             Persist(job.Id, () => _store.Finish(job.ToStored(), evicted.Select(j => j.Id).ToArray()));
         foreach (var old in evicted) Forget(old);
     }
@@ -343,7 +342,6 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _stopping = true;
             _running?.Cancellation.Cancel();
             pending = _queue.Snapshot().ToList();
         }

@@ -112,12 +112,8 @@ internal static class StoredJobCodec
             case byte[] bytes: return JsonValue.Create($"<{bytes.Length} bytes>");
             case IEnumerable list: return new JsonArray(list.Cast<object?>().Select(v => Value(v, depth + 1)).ToArray());
             default:
-                // Records (e.g. a LoRA load report) serialise as their properties; anything unserialisable as its type name.
-                try { return JsonSerializer.SerializeToNode(value, value.GetType(), Compact); }
-                catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException)
-                {
-                    return JsonValue.Create(value.GetType().Name);
-                }
+                // Never reflect over an unknown object (a tensor's getters would touch native memory off its thread).
+                return JsonValue.Create(value.GetType().Name);
         }
     }
 

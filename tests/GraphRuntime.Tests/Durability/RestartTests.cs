@@ -223,6 +223,20 @@ public class RestartTests
         Assert.That(restarted.History.Select(j => j.Id).TakeLast(3), Is.EqualTo(new[] { a, b, c }));
     }
 
+    [Test]
+    public async Task A_ui_value_that_is_not_json_is_stored_as_its_type_name()
+    {
+        string id;
+        await using (var engine = Engine())
+            id = (await engine.RunAsync("""
+                {"1": {"class_type": "MakeTracked", "inputs": {"value": 3}},
+                 "2": {"class_type": "Output", "inputs": {"value": ["1", 0]}}}
+                """)).Id;
+        Assert.That(_store[id]!.Outputs, Is.EqualTo("""{"2":{"value":["TrackedValue"]}}"""));
+        await using var restarted = Engine();
+        Assert.That(((JsonNode)restarted.GetJob(id)!.Outputs["2"]["value"]!).ToJsonString(), Is.EqualTo("""["TrackedValue"]"""));
+    }
+
     private sealed class ManualClock : TimeProvider
     {
         private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

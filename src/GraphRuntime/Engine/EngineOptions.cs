@@ -14,6 +14,8 @@ public sealed record EngineOptions
     public int QueueCapacity { get; init; } = DefaultQueueCapacity;
     /// <summary>Finished jobs kept (with outputs, errors, timings and events); the oldest is dropped.</summary>
     public int HistorySize { get; init; } = DefaultHistorySize;
+    /// <summary>Finished jobs older than this are dropped from history (and from the job store); null = no age limit.</summary>
+    public TimeSpan? HistoryMaxAge { get; init; }
     /// <summary>Node outputs kept between jobs (entries, least recently used evicted first).</summary>
     public int CacheSize { get; init; } = DefaultCacheSize;
     /// <summary>The summed cost estimate above which a workflow is refused; null = unlimited.</summary>
@@ -30,6 +32,8 @@ public sealed record EngineOptions
     {
         if (QueueCapacity < 1) throw new ArgumentOutOfRangeException(nameof(QueueCapacity), QueueCapacity, "must be at least 1");
         if (HistorySize < 0) throw new ArgumentOutOfRangeException(nameof(HistorySize), HistorySize, "must not be negative");
+        if (HistoryMaxAge is { } age && age <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(HistoryMaxAge), HistoryMaxAge, "must be positive");
         if (CacheSize < 0) throw new ArgumentOutOfRangeException(nameof(CacheSize), CacheSize, "must not be negative");
         if (MaxNodes < 1) throw new ArgumentOutOfRangeException(nameof(MaxNodes), MaxNodes, "must be at least 1");
         if (CostBudget is { } b && (double.IsNaN(b) || b < 0))

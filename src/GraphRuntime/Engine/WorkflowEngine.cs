@@ -11,8 +11,9 @@ namespace CharacterGen.GraphRuntime.Engine;
 /// <summary>
 /// The graph runtime's facade: validate, queue, run (one job at a time, every node call of a job on
 /// the execution thread), cancel per job, and stream each job's events. Transports call only this.
+/// With an <see cref="IJobStore"/>, jobs, queue order and history survive a restart (see WorkflowEngine.Durability.cs).
 /// </summary>
-public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
+public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 {
     private readonly object _gate = new();
     private readonly JobQueue _queue;
@@ -29,12 +30,13 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
     private readonly IServiceProvider _services;
     private readonly TimeProvider _clock;
     private readonly Task _loop;
+    private readonly IJobStore? _store;
     private Job? _running;
     private long _arrivals;
-    private bool _disposed;
+    private bool _disposed; // also: cancellations from here on are the engine's stopping, not a client's, and are not stored
 
     public WorkflowEngine(NodeCatalog catalog, EngineOptions? options = null, IServiceProvider? services = null,
-        IExecutionThread? executionThread = null, TimeProvider? clock = null)
+        IExecutionThread? executionThread = null, TimeProvider? clock = null, IJobStore? store = null)
     {
         Options = options ?? EngineOptions.Default;
         Options.Validate();
@@ -46,6 +48,8 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
         _queue = new JobQueue(Options.QueueCapacity);
         _cache = new OutputCache(Options.CacheSize);
         _executor = new GraphExecutor(_cache, _services);
+        _store = store;
+        if (store is not null) Restore(store);
         _loop = Task.Run(RunLoopAsync);
     }
 
@@ -104,8 +108,9 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
             if (_jobs.ContainsKey(id)) throw new ArgumentException($"Job id '{id}' is already in use.", nameof(options));
             var order = ++_arrivals;
             var number = options.Number ?? (options.Front ? -order : order);
-            var job = new Job(id, number, order, options.ClientRequestId, validation.Graph,
+            var job = Job.ForGraph(id, number, order, options.ClientRequestId, validation.Graph, options.OutputTargets,
                 (JsonObject?)options.ExtraData?.DeepClone() ?? new JsonObject(), _clock.GetUtcNow(), _clock);
+            _store?.Add(job.ToStored()); // durable before it is acknowledged; a failure refuses the submission
             var position = _queue.Enqueue(job);
             _jobs[id] = job;
             if (options.ClientRequestId is { } requestId) _byRequestId[requestId] = id;
@@ -128,9 +133,11 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
             switch (job.Status)
             {
                 case JobStatus.Running:
+                    job.CancelRequested |= !_disposed;
                     job.Cancellation.Cancel();
                     return true;
                 case JobStatus.Pending when _queue.Remove(job):
+                    job.CancelRequested |= !_disposed;
                     job.Status = JobStatus.Cancelled;
                     job.FinishedAt = _clock.GetUtcNow();
                     job.Result = new JobRunResult(JobStatus.Cancelled, new Dictionary<string, IReadOnlyDictionary<string, object?>>(), [], null, null);
@@ -186,6 +193,7 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             var doomed = jobIds is null ? _history.ToList() : _history.Where(j => jobIds.Contains(j.Id)).ToList();
+            if (_store is not null && doomed.Count > 0) Persist(doomed[0].Id, () => _store.Delete(doomed.Select(j => j.Id).ToArray()));
             foreach (var job in doomed) Forget(job);
         }
     }
@@ -242,6 +250,7 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
                     job.Status = JobStatus.Running;
                     job.StartedAt = _clock.GetUtcNow();
                     _running = job;
+                    if (_store is not null) Persist(job.Id, () => _store.MarkRunning(job.Id, job.StartedAt.Value));
                 }
                 await RunJobAsync(job).ConfigureAwait(false);
             }
@@ -256,7 +265,7 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         job.Events.Append(new JobStarted());
         JobRunResult? result = null;
-        var request = new JobRunRequest(job.Id, job.Graph, job.ExtraData, job.Events, job.Cancellation.Token);
+        var request = new JobRunRequest(job.Id, job.Graph!, job.ExtraData, job.Events, job.Cancellation.Token);
         try
         {
             await _thread.RunAsync(() => result = _executor.Run(request)).ConfigureAwait(false);
@@ -284,10 +293,14 @@ public sealed class WorkflowEngine : IAsyncDisposable, IDisposable
         });
     }
 
+    /// <summary>Moves a finished job into history, evicting what its bounds no longer allow, in memory and in the store.</summary>
     private void AddToHistory(Job job)
     {
         _history.AddLast(job);
-        while (_history.Count > Options.HistorySize) Forget(_history.First!.Value);
+        var evicted = HistoryOverflow();
+        if (_store is not null && (job.CancelRequested || job.Status != JobStatus.Cancelled || !_disposed))
+            Persist(job.Id, () => _store.Finish(job.ToStored(), evicted.Select(j => j.Id).ToArray()));
+        foreach (var old in evicted) Forget(old);
     }
 
     private void Forget(Job job)

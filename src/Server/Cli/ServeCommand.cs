@@ -21,7 +21,10 @@ public static class ServeCommand
             (Text("--grpc-port", "PORT", $"gRPC (HTTP/2) port; 0 picks a free one [default: {ServerOptions.DefaultGrpcPort}]"), nameof(ServerOptions.GrpcPort)),
             (Text("--http-port", "PORT", $"HTTP/1.1 port: the ComfyUI-compatible HTTP and WebSocket API [default: {ServerOptions.DefaultHttpPort}]"), nameof(ServerOptions.HttpPort)),
             (Text("--listen", "ADDRESS", $"IP address to bind [default: {ServerOptions.DefaultListenAddress}]"), nameof(ServerOptions.ListenAddress)),
-            (Text("--data", "DIR", $"Server data folder (assets, outputs) [default: {ServerOptions.DefaultDataDir}]"), nameof(ServerOptions.DataDir)),
+            (Text("--data", "DIR", $"Server data folder (assets, outputs, job store) [default: {ServerOptions.DefaultDataDir}]"), nameof(ServerOptions.DataDir)),
+            (Text("--database", "URL", "Job store: a PostgreSQL postgres:// URL or connection string [default: SQLite jobs.db in --data]"), nameof(ServerOptions.Database)),
+            (Text("--history-size", "N", "Finished jobs kept in history [default: 1000]"), "Engine:HistorySize"),
+            (Text("--history-max-age", "D.HH:MM:SS", "Finished jobs older than this leave history [default: no age limit]"), "Engine:HistoryMaxAge"),
             (Text("--models", "DIR", $"ComfyUI-style models folder [default: {ServerOptions.DefaultModelsDir}]"), nameof(ServerOptions.ModelsDir)),
             (Text("--workflows", "DIR", $"Saved workflows folder [default: {ServerOptions.DefaultWorkflowsDir}]"), nameof(ServerOptions.WorkflowsDir)),
             (Text("--shutdown-timeout", "SECONDS", $"Grace period for in-flight calls on shutdown [default: {ServerOptions.DefaultShutdownTimeoutSeconds}]"), nameof(ServerOptions.ShutdownTimeoutSeconds)),
@@ -102,6 +105,11 @@ public static class ServeCommand
         catch (IOException e)
         {
             error.WriteLine($"Could not start the server: {e.Message}");
+            return ExitStartFailed;
+        }
+        catch (CharacterGen.GraphRuntime.Jobs.JobStoreException e)
+        {
+            error.WriteLine($"Could not open the job store: {e.Message}");
             return ExitStartFailed;
         }
     }

@@ -1,4 +1,5 @@
 using CharacterGen.GraphRuntime.Engine;
+using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
@@ -40,8 +41,14 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton(new LatentPreviewOptions());
         // Validation refuses workflows whose estimated peak exceeds this; VAE nodes tile to stay under it.
         services.TryAddSingleton(options.MemoryBudgetBytes is { } bytes ? new MemoryBudget(bytes) : MemoryCosts.DefaultBudget());
-        services.AddSingleton(provider => new WorkflowEngine(
-            provider.GetRequiredService<NodeCatalog>(), options.Engine, provider, provider.GetRequiredService<TensorExecutionThread>()));
+        services.AddCharacterGenJobStore(options);
+        services.AddSingleton(provider =>
+        {
+            var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), options.Engine, provider,
+                provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>());
+            engine.LogStoreFailures(provider.GetRequiredService<ILoggerFactory>().CreateLogger<WorkflowEngine>());
+            return engine;
+        });
         return services;
     }
 }

@@ -32,8 +32,14 @@ public sealed record ServerOptions
     /// <summary>Binding a non-loopback address without authentication is refused unless this is set.</summary>
     public bool AllowUnauthenticatedRemote { get; init; }
 
-    /// <summary>Server-owned state (assets, outputs, queue). Created if missing.</summary>
+    /// <summary>Server-owned state (assets, outputs, the SQLite job store). Created if missing.</summary>
     public string DataDir { get; init; } = DefaultDataDir;
+
+    /// <summary>
+    /// The job store: empty = SQLite, jobs.db in <see cref="DataDir"/>; otherwise a PostgreSQL database as a
+    /// postgres:// URL or an Npgsql connection string (see docs/operations.md).
+    /// </summary>
+    public string? Database { get; init; }
 
     /// <summary>A ComfyUI-style models tree (checkpoints/, loras/, vae/ …). May be missing at start.</summary>
     public string ModelsDir { get; init; } = DefaultModelsDir;
@@ -101,6 +107,7 @@ public sealed record ServerOptions
             errors.Add($"MemoryBudgetBytes must be positive (got {MemoryBudgetBytes}).");
         if (RetryAfterSeconds is < 1 or > 3600)
             errors.Add($"RetryAfterSeconds must be between 1 and 3600 (got {RetryAfterSeconds}).");
+        errors.AddRange(CharacterGen.Server.Storage.DatabaseOption.Validate(Database));
         errors.AddRange(CharacterGen.Nodes.Models.ModelAliases.Validate(ModelAliases));
         errors.AddRange(Grpc.Validate());
         errors.AddRange(Auth.Validate());

@@ -70,7 +70,7 @@ public sealed class UploadTests
         var (status, _) = await Upload(server, [1, 2, 3], fileName, ("subfolder", subfolder));
 
         Assert.That(status, Is.EqualTo(400));
-        var everything = Directory.GetFiles(server.Folders.Root, "*", new EnumerationOptions { RecurseSubdirectories = true });
+        var everything = UploadedFiles(server);
         Assert.That(everything, Is.Empty, "no file anywhere under the data folder (nor through the link)");
         Assert.That(Directory.GetFileSystemEntries(outside), Is.Empty);
     }
@@ -85,7 +85,7 @@ public sealed class UploadTests
         var (status, _) = await Upload(server, new byte[16 * 1024], "big.png", chunked: chunked);
 
         Assert.That(status, Is.EqualTo(413));
-        Assert.That(Directory.GetFiles(server.Folders.Root, "*", new EnumerationOptions { RecurseSubdirectories = true }), Is.Empty);
+        Assert.That(UploadedFiles(server), Is.Empty);
         Assert.That((await Upload(server, new byte[1024], "small.png", chunked: chunked)).Status, Is.EqualTo(200), "the limit, not the route, refused it");
     }
 
@@ -145,4 +145,9 @@ public sealed class UploadTests
     {
         public override bool CanSeek => false;
     }
+
+    /// <summary>Every file under the data folder but the job store (jobs.db and its WAL files).</summary>
+    private static string[] UploadedFiles(ComfyServer server) =>
+        Directory.GetFiles(server.Folders.Root, "*", new EnumerationOptions { RecurseSubdirectories = true })
+            .Where(f => !Path.GetFileName(f).StartsWith(CharacterGen.Server.Storage.SqliteJobStore.DefaultFileName, StringComparison.Ordinal)).ToArray();
 }

@@ -82,8 +82,9 @@ public static class DemoModelBuilder
         // Stage 2: latents (normalised to SD's scale) and text embeddings, cached once.
         var scenes = ShapeDataset.Scenes(seed, recipe.LatentImages).ToList();
         Tensor means = Encode(vae, scenes);
-        var (_, scale) = VaeTraining.NormalizeLatents(vae, means);
-        Tensor latents = Encode(vae, scenes) * LatentFormat.SD15.ScaleFactor;
+        var (mean, scale) = VaeTraining.NormalizeLatents(vae, means);
+        // What the rewritten encoder now gives, without encoding every picture again: k·(μ − m), times SD's 0.18215.
+        Tensor latents = (means - Torch.FromArray(mean).Reshape(1, mean.Length, 1, 1)) * (scale * LatentFormat.SD15.ScaleFactor);
         var captionRows = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
         int[] captionOf = scenes.Select(s => captionRows.TryGetValue(s.Caption, out int row) ? row : captionRows[s.Caption] = captionRows.Count).ToArray();
         Tensor captions = EncodeText(clip, vocabulary, captionRows.OrderBy(p => p.Value).Select(p => p.Key).ToList());

@@ -19,13 +19,17 @@ public sealed record DemoModelRecipe
     /// <summary>Drawn scenes whose latents the UNet trains on (the VAE sees freshly drawn scenes every step).</summary>
     public int LatentImages { get; init; } = 1024;
 
-    /// <summary>KL-f8 at the smallest width GroupNorm(32) allows: 32 channels at four levels, 4 latent channels.</summary>
-    public VaeConfig Vae { get; init; } = new() { Ch = 32, ChMult = [1, 1, 2, 2], NumResBlocks = 1 };
+    /// <summary>
+    /// KL-f8 with 64 channels at four levels, 4 latent channels. 64, not 32: with GroupNorm(32) a 32-channel layer
+    /// normalises every channel on its own, which erases the flat colours these pictures are made of (measured: the
+    /// 32-wide VAE was still washing colours out after 600 steps).
+    /// </summary>
+    public VaeConfig Vae { get; init; } = new() { Ch = 64, ChMult = [1, 1, 1, 1], NumResBlocks = 1 };
 
-    /// <summary>An SD1-layout UNet for 8×8 latents: two levels with cross-attention, context = CLIP width.</summary>
+    /// <summary>An SD1-layout UNet for 8×8 latents: 64 and 128 channels (two per norm group), cross-attention at both levels.</summary>
     public UnetConfig Unet { get; init; } = new()
     {
-        ModelChannels = 32, ChannelMult = [1, 2], NumResBlocks = 1, TransformerDepth = [1, 1], TransformerDepthMiddle = 1,
+        ModelChannels = 64, ChannelMult = [1, 2], NumResBlocks = 1, TransformerDepth = [1, 1], TransformerDepthMiddle = 1,
         ContextDim = 64, NumHeads = 4,
     };
 

@@ -6,8 +6,8 @@ namespace CharacterGen.Diffusion.DemoModel;
 /// <summary>Hyper-parameters of the UNet stage.</summary>
 public sealed record UnetTrainingOptions
 {
-    public int Steps { get; init; } = 600;
-    public int BatchSize { get; init; } = 32;
+    public int Steps { get; init; } = 500;
+    public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>How often the caption is replaced by the empty prompt, so classifier-free guidance has an unconditional model.</summary>

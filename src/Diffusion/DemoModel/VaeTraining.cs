@@ -6,7 +6,7 @@ namespace CharacterGen.Diffusion.DemoModel;
 /// <summary>Hyper-parameters of the VAE stage.</summary>
 public sealed record VaeTrainingOptions
 {
-    public int Steps { get; init; } = 800;
+    public int Steps { get; init; } = 600;
     public int BatchSize { get; init; } = 8;
     public double LearningRate { get; init; } = 2e-3;
 

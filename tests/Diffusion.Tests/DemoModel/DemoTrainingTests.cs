@@ -65,8 +65,9 @@ public sealed class DemoTrainingTests
         Tensor images = Torch.Rand([4, 3, 64, 64], new Generator(2)) * 2 - 1;
         Tensor before = vae.Encode(images);
         Tensor decodedBefore = vae.Decode(before);
-        VaeTraining.NormalizeLatents(vae, before);
+        var (mean, scale) = VaeTraining.NormalizeLatents(vae, before);
         Tensor after = vae.Encode(images);
+        TensorCompare.Close(after, (before - Torch.FromArray(mean).Reshape(1, mean.Length, 1, 1)) * scale, 1e-4, "k·(μ − m)");
         TensorCompare.Close(vae.Decode(after), decodedBefore, 1e-4, "decoded");
         Tensor scaled = after * LatentFormat.SD15.ScaleFactor;
         Assert.That(scaled.Mean().Item(), Is.EqualTo(0).Within(1e-4));

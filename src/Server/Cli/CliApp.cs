@@ -15,6 +15,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand.Create(RunCommand.DefaultCatalog, output.Out, output.Error));
         root.Subcommands.Add(MakeTestCheckpointCommand.Create(output));
         root.Subcommands.Add(HealthCommand.Create(output));
+        root.Subcommands.Add(MakeDemoModelCommand.Create(output));
         var config = new InvocationConfiguration { Output = output.Out, Error = output.Error };
         return await root.Parse(args).InvokeAsync(config);
     }

@@ -23,7 +23,7 @@ COPY . .
 RUN CG_TORCH_FROM_PYTHON=1 scripts/docker-build.sh /out
 
 FROM nvidia/cuda:${CUDA_VERSION}-cudnn-runtime-${UBUNTU}
-RUN apt-get update && apt-get install -y --no-install-recommends libvips42 libgomp1 libicu74 && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends libvips42 libgomp1 libicu74 libsqlite3-0 && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin charactergen \
  && mkdir -p /data /models && chown charactergen:charactergen /data
 COPY --from=build /out /app

@@ -6,7 +6,7 @@
 set -euo pipefail
 profile="${1:-run}"
 
-packages=(libtorch-dev libopenblas0-openmp cmake g++ libvips42)
+packages=(libtorch-dev libopenblas0-openmp cmake g++ libvips42 libsqlite3-0)
 case "$profile" in
   run) ;;
   test) packages+=(python3-grpcio python3-grpc-tools python3-websocket postgresql) ;; # postgresql: the job store's PostgreSQL tests

@@ -15,6 +15,7 @@ public sealed class SqliteJobStore : SqlJobStore
 
     public SqliteJobStore(string path)
     {
+        SystemSqlite.EnsureInitialized();
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         _connectionString = new SqliteConnectionStringBuilder

@@ -115,6 +115,7 @@ public class KillNineTests
 
     private void AssertDatabaseIntact()
     {
+        CharacterGen.Server.Storage.SystemSqlite.EnsureInitialized();
         using var connection = new SqliteConnection($"Data Source={Path.Combine(DataDir, "jobs.db")};Pooling=False");
         connection.Open();
         using var check = connection.CreateCommand();

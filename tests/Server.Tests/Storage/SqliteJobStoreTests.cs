@@ -26,6 +26,7 @@ public sealed class SqliteJobStoreTests : JobStoreContract
 
     protected override DbConnection OpenRaw()
     {
+        CharacterGen.Server.Storage.SystemSqlite.EnsureInitialized();
         var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
         connection.Open();
         return connection;

@@ -10,6 +10,7 @@ namespace CharacterGen.Server.ComfyApi;
 /// <item>out of disk space → 507 with a ComfyUI-style error object naming the folder's role;</item>
 /// <item>a body over Kestrel's size limit (a chunked body has no Content-Length to check up front) → 413, the same
 /// answer a declared oversized Content-Length gets;</item>
+/// <item>the job store failing (not full) → 503, nothing queued;</item>
 /// <item>a client that disconnected or reset mid-request → logged at Debug, nothing answered (nobody is listening).</item>
 /// </list>
 /// </summary>
@@ -17,6 +18,7 @@ public sealed class ComfyErrorMiddleware(RequestDelegate next, ILogger<ComfyErro
 {
     public const string StorageFullType = "storage_full";
     public const string TooLargeType = "request_too_large";
+    public const string StoreUnavailableType = "store_unavailable";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -32,6 +34,12 @@ public sealed class ComfyErrorMiddleware(RequestDelegate next, ILogger<ComfyErro
         {
             logger.LogWarning("Out of disk space in the {Folder} folder during {Method} {Path}", full.Folder, context.Request.Method, context.Request.Path);
             await Answer(context, StatusCodes.Status507InsufficientStorage, StorageFullType, full.Message, "Free some disk space and try again.");
+        }
+        catch (CharacterGen.GraphRuntime.Jobs.JobStoreException e)
+        {
+            logger.LogError(e, "The job store failed during {Method} {Path}", context.Request.Method, context.Request.Path);
+            await Answer(context, StatusCodes.Status503ServiceUnavailable, StoreUnavailableType,
+                "The job store cannot take the job right now; nothing was queued.", "Retry later.");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

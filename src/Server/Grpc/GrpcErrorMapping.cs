@@ -18,6 +18,8 @@ public static class GrpcErrorMapping
         RpcException rpc => rpc,
         AssetTooLargeException tooLarge => RpcErrors.ResourceExhausted(tooLarge.Message),
         CharacterGen.Nodes.Files.StorageFullException full => RpcErrors.ResourceExhausted(full.Message),
+        CharacterGen.GraphRuntime.Jobs.JobStoreException => new RpcException(new Status(StatusCode.Unavailable,
+            "The job store cannot take the job right now; nothing was queued. Retry later.")),
         _ => null,
     };
 

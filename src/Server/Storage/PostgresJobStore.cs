@@ -26,6 +26,9 @@ public sealed class PostgresJobStore : SqlJobStore
 
     protected override DbConnection OpenConnection() => _dataSource.OpenConnection();
 
+    /// <summary>SQLSTATE 53100 disk_full: the database server's disk, reported to clients as storage full.</summary>
+    protected override bool IsDiskFull(DbException e) => e is Npgsql.PostgresException { SqlState: "53100" };
+
     protected override void LockForMigration(DbConnection connection, DbTransaction transaction)
     {
         using var command = connection.CreateCommand();

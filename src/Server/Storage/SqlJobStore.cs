@@ -22,6 +22,9 @@ public abstract class SqlJobStore : IJobStore, IDisposable
     /// <summary>An open connection, configured for durability (the caller disposes it).</summary>
     protected abstract DbConnection OpenConnection();
 
+    /// <summary>True when the database could not write because its disk is full (then clients get "storage full").</summary>
+    protected abstract bool IsDiskFull(DbException e);
+
     /// <summary>Serialises migrations between processes sharing the database; runs inside the migration transaction.</summary>
     protected virtual void LockForMigration(DbConnection connection, DbTransaction transaction) { }
 
@@ -192,6 +195,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
     private T Guard<T>(Func<T> call)
     {
         try { return call(); }
+        catch (DbException e) when (IsDiskFull(e)) { throw new CharacterGen.Nodes.Files.StorageFullException("job database", e); }
         catch (DbException e) { throw new JobStoreException($"The {Describe} failed: {e.Message}", e); }
     }
 

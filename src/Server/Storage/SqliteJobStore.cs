@@ -38,6 +38,10 @@ public sealed class SqliteJobStore : SqlJobStore
 
     protected override string Describe => $"SQLite job store {System.IO.Path.GetFileName(Path)}";
 
+    /// <summary>SQLITE_FULL (13), or an out-of-space I/O error underneath.</summary>
+    protected override bool IsDiskFull(DbException e) =>
+        e is SqliteException { SqliteErrorCode: 13 } || (e.InnerException is { } inner && CharacterGen.Nodes.Files.StorageFullException.IsDiskFull(inner));
+
     protected override DbConnection OpenConnection()
     {
         var connection = new SqliteConnection(_connectionString);

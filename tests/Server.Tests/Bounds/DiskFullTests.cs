@@ -41,10 +41,33 @@ public sealed class DiskFullTests
     }
 
     [Test]
-    public async Task SaveImage_on_a_full_disk_fails_the_job_naming_the_output_folder_and_leaves_no_temporary_file()
+    public async Task A_submission_the_job_store_cannot_write_on_a_full_disk_answers_507_and_queues_nothing()
     {
         using var disk = Tmpfs.Mount(TmpfsBytes);
         await using var server = await ComfyServer.StartAsync(o => o with { DataDir = Path.Combine(disk.Path, "data") }, builtinNodes: true);
+        Sd15Jobs.WriteCheckpoint(server);
+        disk.Fill(leaveBytes: 0);
+
+        var body = new JsonObject { ["prompt"] = Sd15Jobs.Txt2Img(64, 64), ["client_id"] = "full" };
+        using var response = await server.Http.PostAsync("/prompt", new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(507), text);
+        var error = JsonNode.Parse(text)!["error"]!;
+        Assert.That(error["type"]!.GetValue<string>(), Is.EqualTo("storage_full"));
+        Assert.That(error["message"]!.GetValue<string>(), Does.Contain("job database").And.Not.Contain(disk.Path));
+        Assert.That(server.Engine.ListJobs(), Is.Empty, "nothing was acknowledged, so nothing is queued");
+    }
+
+    [Test]
+    public async Task SaveImage_on_a_full_disk_fails_the_job_naming_the_output_folder_and_leaves_no_temporary_file()
+    {
+        using var disk = Tmpfs.Mount(TmpfsBytes);
+        // Only output/ is on the small disk: the job store (jobs.db in the data folder) must still take the submission.
+        string data = Path.Combine(Path.GetTempPath(), "cg-diskfull-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        Directory.CreateSymbolicLink(Path.Combine(data, "output"), disk.Path);
+        await using var server = await ComfyServer.StartAsync(o => o with { DataDir = data }, builtinNodes: true);
         Sd15Jobs.WriteCheckpoint(server); // the models folder is not on the tmpfs
         disk.Fill(leaveBytes: 4096);
 
@@ -55,7 +78,8 @@ public sealed class DiskFullTests
         Assert.That(job.Error!.NodeId, Is.EqualTo("9"));
         Assert.That(job.Error.ErrorType, Is.EqualTo(nameof(StorageFullException)));
         Assert.That(job.Error.Message, Does.Contain("output folder"));
-        Assert.That(Directory.GetFiles(server.Folders.Output, "*", SearchOption.AllDirectories), Is.Empty, "no .tmp, no partial PNG");
+        Assert.That(Directory.GetFiles(server.Folders.Output, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != Tmpfs.FillerName),
+            Is.Empty, "no .tmp, no partial PNG");
     }
 
     [Test]

@@ -25,11 +25,14 @@ public sealed class Tmpfs : IDisposable
         return new Tmpfs(path);
     }
 
+    /// <summary>The file <see cref="Fill"/> writes.</summary>
+    public const string FillerName = "filler.bin";
+
     /// <summary>Fills the file system until only <paramref name="leaveBytes"/> (rounded to pages) remain free.</summary>
     public void Fill(long leaveBytes)
     {
         long free = new DriveInfo(Path).AvailableFreeSpace;
-        using var filler = new FileStream(System.IO.Path.Combine(Path, "filler.bin"), FileMode.Create);
+        using var filler = new FileStream(System.IO.Path.Combine(Path, FillerName), FileMode.Create);
         var page = new byte[4096];
         for (long left = free - leaveBytes; left > 0; left -= page.Length) filler.Write(page, 0, (int)Math.Min(page.Length, left));
     }

@@ -8,6 +8,7 @@ using Grpc.Net.Client;
 //   [--jobs 1000]        sequential tiny jobs, alternately over ComfyUI HTTP (odd) and gRPC Workflows.Run (even)
 //   [--job-minutes M]    stop the sequential jobs after M minutes (reported as fewer jobs: the check fails)
 //   [--watchers 1000] [--watch-steps 20] [--blocker-steps 100] [--blocker-size 64] [--keep]
+//   [--history-size N]   passed to serve (default: serve's, 1000 finished jobs)
 //   [--server PATH]      default: artifacts/bin/CharacterGen.Server/release/charactergen
 // Prints a markdown table; exits 1 when an acceptance limit is violated.
 var options = ParseOptions(args);
@@ -26,7 +27,8 @@ Directory.CreateDirectory(dataDir);
 await RunToEndAsync(executable, "make-test-checkpoint", "--family", "sd15", "--out", Path.Combine(modelsDir, "checkpoints", "tiny.safetensors"));
 
 var log = Path.Combine(root, "serve.log");
-using var server = ServeProcess.Start(executable, dataDir, modelsDir, log);
+using var server = ServeProcess.Start(executable, dataDir, modelsDir, log,
+    options.TryGetValue("history-size", out var historySize) ? ["--history-size", historySize] : []);
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
 using (var ready = new CancellationTokenSource(TimeSpan.FromMinutes(2))) await server.WaitReadyAsync(http, ready.Token);
 // Kestrel allows 100 streams per HTTP/2 connection; the channel opens more connections rather than queueing calls.

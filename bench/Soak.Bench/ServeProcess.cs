@@ -32,7 +32,7 @@ public sealed class ServeProcess : IDisposable
 
     public ProcessSample Sample() => ProcessSample.Read(_process.Id);
 
-    public static ServeProcess Start(string executable, string dataDir, string modelsDir, string logFile)
+    public static ServeProcess Start(string executable, string dataDir, string modelsDir, string logFile, IEnumerable<string> extraArgs)
     {
         int grpcPort = FreePort(), httpPort = FreePort();
         while (httpPort == grpcPort) httpPort = FreePort();
@@ -45,6 +45,7 @@ public sealed class ServeProcess : IDisposable
         };
         foreach (var a in new[] { "serve", "--grpc-port", $"{grpcPort}", "--http-port", $"{httpPort}", "--data", dataDir, "--models", modelsDir })
             start.ArgumentList.Add(a);
+        foreach (var a in extraArgs) start.ArgumentList.Add(a);
         var process = new Process { StartInfo = start };
         var serve = new ServeProcess(process, new StreamWriter(logFile) { AutoFlush = true }, httpPort, grpcPort);
         process.OutputDataReceived += (_, e) => serve.Append(e.Data);

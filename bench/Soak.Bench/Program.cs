@@ -8,6 +8,7 @@ using Grpc.Net.Client;
 //   [--jobs 1000]        sequential tiny jobs, alternately over ComfyUI HTTP (odd) and gRPC Workflows.Run (even)
 //   [--job-minutes M]    stop the sequential jobs after M minutes (reported as fewer jobs: the check fails)
 //   [--watchers 1000] [--watch-steps 20] [--blocker-steps 100] [--blocker-size 64] [--keep]
+//   [--free-at-end]      diagnostic: after the jobs, POST /free {"free_memory": true} (GC + malloc_trim), sample again
 //   [--history-size N]   passed to serve (default: serve's, 1000 finished jobs)
 //   [--server PATH]      default: artifacts/bin/CharacterGen.Server/release/charactergen
 // Prints a markdown table; exits 1 when an acceptance limit is violated.
@@ -61,6 +62,14 @@ for (var i = 1; i <= jobCount; i++)
     if (outOfTime) break;
 }
 var jobSeconds = clock.Elapsed.TotalSeconds;
+ProcessSample? afterFree = null;
+if (options.ContainsKey("free-at-end") && !server.HasExited)
+{
+    using var free = await http.PostAsync(new Uri(server.HttpAddress, "/free"), new StringContent("""{"free_memory": true}"""));
+    await Task.Delay(TimeSpan.FromSeconds(3)); // /free answers before it has freed
+    afterFree = server.Sample();
+    Console.WriteLine($"after POST /free: RSS {afterFree.Value.RssMiB:0.0} MiB, threads {afterFree.Value.Threads}, fds {afterFree.Value.Fds}");
+}
 
 // (2) Concurrent Watch streams on one job.
 WatchStorm.Result? storm = null;

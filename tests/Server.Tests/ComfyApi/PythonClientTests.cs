@@ -17,7 +17,7 @@ public sealed class PythonClientTests
     public async Task Websocket_example_client_passes_every_check(bool withAuth)
     {
         if (!await ExternalProcess.SucceedsAsync(Python, "-c", "import websocket"))
-            Assert.Ignore("python3-websocket is not installed.");
+            CharacterGen.Server.Tests.Grpc.RealClients.Prerequisites.Missing("python3-websocket is not installed.");
         const string token = "python-client-token-0123456789";
         await using var server = await ComfyServer.StartAsync(o => withAuth ? o with { Auth = new() { BearerTokens = [token] } } : o);
 

@@ -36,8 +36,7 @@ internal sealed class PostgresServer
     {
         if (Shared.Value is { } server) return server;
         var message = $"PostgreSQL could not be started: {_whyNot} (scripts/deps.sh test installs the postgresql package)";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(message);
-        Assert.Ignore(message);
+        CharacterGen.Server.Tests.Grpc.RealClients.Prerequisites.Missing(message);
         throw new InvalidOperationException("unreachable");
     }
 

@@ -24,6 +24,9 @@ public static class DemoModelBuilder
 {
     public const string CheckpointName = "demo-shapes.safetensors";
 
+    /// <summary>Beside the model folders (not inside one, so no loader lists it): trained stages reused across recipes.</summary>
+    public const string StageFolder = "demo-model-stages";
+
     public static string CheckpointPath(string modelsFolder) => Path.Combine(Path.GetFullPath(modelsFolder), "checkpoints", CheckpointName);
 
     public static DemoModelFiles Build(string modelsFolder, ulong seed = 0, DemoModelRecipe? recipe = null, Action<string>? log = null)
@@ -71,16 +74,30 @@ public static class DemoModelBuilder
         TestCheckpoints.Initialize(clip, seed + 2);
         TrainingInit.Initialize(unet, seed + 3);
 
-        // Stage 1: the VAE, on freshly drawn scenes (a separate stream of scene indices from the UNet's).
-        long drawn = 1L << 40;
-        var crops = new DemoRandom(seed + 6);
-        VaeTraining.Train(vae, recipe.VaeTraining,
-            (_, batch) => Crops(Images(Enumerable.Range(0, batch).Select(_ => ShapeDataset.Scene(seed, drawn++))), recipe.VaeTraining.CropSize, crops),
-            seed + 4, Every(log, recipe.VaeTraining.Steps, "vae"));
-        log?.Invoke($"vae trained in {clock.Elapsed.TotalSeconds:F0} s");
+        // Stage 1: the VAE, on freshly drawn scenes (a separate stream of scene indices from the UNet's). Kept beside the
+        // model under its own hash, so a recipe that changes only the UNet stage does not train the VAE again.
+        string vaeStage = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(checkpoint)!)!, StageFolder,
+            $"vae-{recipe.VaeHash(seed)}.safetensors");
+        if (File.Exists(vaeStage))
+        {
+            using SafetensorsFile file = SafetensorsFile.Open(vaeStage);
+            vae.Load((name, _) => file.LoadTensor(name));
+            log?.Invoke($"vae stage reused from {vaeStage}");
+        }
+        else
+        {
+            long drawn = 1L << 40;
+            var crops = new DemoRandom(seed + 6);
+            VaeTraining.Train(vae, recipe.VaeTraining,
+                (_, batch) => Crops(Images(Enumerable.Range(0, batch).Select(_ => ShapeDataset.Scene(seed, drawn++))), recipe.VaeTraining.CropSize, crops),
+                seed + 4, Every(log, recipe.VaeTraining.Steps, "vae"));
+            Directory.CreateDirectory(Path.GetDirectoryName(vaeStage)!);
+            SafetensorsTensors.Save(vaeStage, vae.NamedParameters().Select(p => KeyValuePair.Create(p.Key, p.Value.Value)));
+            log?.Invoke($"vae trained in {clock.Elapsed.TotalSeconds:F0} s");
+        }
 
         // Stage 2: latents (normalised to SD's scale) and text embeddings, cached once.
-        var scenes = ShapeDataset.Scenes(seed, recipe.LatentImages).ToList();
+        var scenes = ShapeDataset.Scenes(seed, int.MaxValue).Where(s => !recipe.IsHeldOut(s)).Take(recipe.LatentImages).ToList();
         Tensor means = Encode(vae, scenes);
         var (mean, scale) = VaeTraining.NormalizeLatents(vae, means);
         // What the rewritten encoder now gives, without encoding every picture again: k·(μ − m), times SD's 0.18215.

@@ -20,6 +20,15 @@ public sealed record DemoModelRecipe
     public int LatentImages { get; init; } = 1024;
 
     /// <summary>
+    /// A colour and shape the UNet never sees together ("colour shape"): the VAE still learns to draw it, so a LoRA can
+    /// teach it as a new concept — the LoRA-learns test and the character tests build on that.
+    /// </summary>
+    public string HeldOutConcept { get; init; } = "purple star";
+
+    /// <summary>Whether <paramref name="scene"/> shows <see cref="HeldOutConcept"/>.</summary>
+    public bool IsHeldOut(ShapeScene scene) => HeldOutConcept == $"{scene.Colour.Name} {scene.Shape.Word()}";
+
+    /// <summary>
     /// KL-f8 with 64 channels at four levels, 4 latent channels. 64, not 32: with GroupNorm(32) a 32-channel layer
     /// normalises every channel on its own, which erases the flat colours these pictures are made of (measured: the
     /// 32-wide VAE was still washing colours out after 600 steps).
@@ -45,9 +54,11 @@ public sealed record DemoModelRecipe
     public static DemoModelRecipe Default { get; } = new();
 
     /// <summary>A short hex digest of the recipe and seed (the cache key).</summary>
-    public string Hash(ulong seed)
-    {
-        string json = JsonSerializer.Serialize(this) + "|seed=" + seed;
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16];
-    }
+    public string Hash(ulong seed) => Digest(JsonSerializer.Serialize(this) + "|seed=" + seed);
+
+    /// <summary>The digest of what decides the VAE stage alone (its stage cache key).</summary>
+    public string VaeHash(ulong seed) =>
+        Digest(JsonSerializer.Serialize(new { Revision, Vae, VaeTraining }) + "|seed=" + seed);
+
+    private static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
 }

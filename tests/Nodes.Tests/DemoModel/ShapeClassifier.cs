@@ -10,8 +10,9 @@ public sealed record ShapeReading(string Colour, DemoShape Shape, double Iou, in
 /// A small deterministic pixel classifier for the demo model's pictures, the yardstick of the quality tests. The
 /// background of each row is the mean of its two leftmost and two rightmost pixels (plain and vertical-gradient
 /// backgrounds); foreground pixels differ from it by more than a threshold. The colour is the named colour nearest to
-/// the foreground's median; the shape is the template (circle, square, triangle, star, ring — its own drawings, not the
-/// dataset's) that, stretched over the foreground's bounding box, overlaps the foreground best (intersection over union).
+/// the foreground's median. A foreground that encloses background (a hole) is a ring; otherwise the shape is the template
+/// (circle, square, triangle, star — its own drawings, not the dataset's) that, stretched over the foreground's bounding
+/// box, overlaps the foreground best (intersection over union).
 /// </summary>
 public static class ShapeClassifier
 {
@@ -37,10 +38,39 @@ public static class ShapeClassifier
                     minX = Math.Min(minX, x); maxX = Math.Max(maxX, x);
                     minY = Math.Min(minY, y); maxY = Math.Max(maxY, y);
                 }
-        var (shape, iou) = DemoPalette.Shapes
+        // A ring is the one shape with a hole; the others are told apart by their outline.
+        bool ring = EnclosedHolePixels(mask, w, h) >= HoleFraction * count;
+        var (shape, iou) = DemoPalette.Shapes.Where(s => (s == DemoShape.Ring) == ring)
             .Select(s => (Shape: s, Iou: TemplateIou(s, mask, w, minX, minY, maxX + 1, maxY + 1)))
             .MaxBy(p => p.Iou);
         return new ShapeReading(colour, shape, iou, count);
+    }
+
+    /// <summary>
+    /// Background enclosed by foreground, as a share of the foreground, above which a picture shows a ring. Any hole
+    /// counts, however small its radius against the template's: a blurred ring's hole shrinks, and is still a hole.
+    /// </summary>
+    public const double HoleFraction = 0.03;
+
+    /// <summary>Background pixels that no path of background pixels connects to the picture's border.</summary>
+    public static int EnclosedHolePixels(bool[] mask, int width, int height)
+    {
+        var reached = new bool[mask.Length];
+        var queue = new Queue<int>();
+        for (int p = 0; p < mask.Length; p++)
+        {
+            int x = p % width, y = p / width;
+            if ((x == 0 || y == 0 || x == width - 1 || y == height - 1) && !mask[p]) { reached[p] = true; queue.Enqueue(p); }
+        }
+        while (queue.Count > 0)
+        {
+            int p = queue.Dequeue(), x = p % width, y = p / width;
+            foreach (int q in (int[])[x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, y > 0 ? p - width : -1, y < height - 1 ? p + width : -1])
+                if (q >= 0 && !mask[q] && !reached[q]) { reached[q] = true; queue.Enqueue(q); }
+        }
+        int holes = 0;
+        for (int p = 0; p < mask.Length; p++) if (!mask[p] && !reached[p]) holes++;
+        return holes;
     }
 
     /// <summary>Pixels that differ from their row's background estimate by more than <see cref="ForegroundThreshold"/>.</summary>

@@ -31,6 +31,32 @@ public sealed class ShapeClassifierTests
         Assert.That(ShapeClassifier.Classify(ToImage(empty.Render())).ForegroundPixels, Is.Zero);
     }
 
+    [Test]
+    public void A_ring_is_told_by_its_hole_even_when_the_hole_is_small()
+    {
+        var ring = new ShapeScene(DemoShape.Ring, DemoPalette.Colour("green"), Radius: 20, 32, 32, "white", (235, 235, 235), (235, 235, 235), "");
+        DecodedImage image = ToImage(ring.Render());
+        Assert.That(ShapeClassifier.Classify(image).Shape, Is.EqualTo(DemoShape.Ring));
+
+        // Fill all but the middle 7×7 pixels of the hole with the ring's colour: still a ring. Fill it all: a circle.
+        DecodedImage narrowed = FillHole(image, keep: 3), filled = FillHole(image, keep: -1);
+        Assert.That(ShapeClassifier.Classify(narrowed).Shape, Is.EqualTo(DemoShape.Ring));
+        Assert.That(ShapeClassifier.Classify(filled).Shape, Is.EqualTo(DemoShape.Circle));
+    }
+
+    private static DecodedImage FillHole(DecodedImage image, int keep)
+    {
+        byte[] pixels = (byte[])image.Pixels.Clone();
+        bool[] mask = ShapeClassifier.ForegroundMask(image);
+        for (int y = 20; y < 44; y++)
+            for (int x = 20; x < 44; x++)
+            {
+                if (mask[y * 64 + x] || (Math.Abs(x - 32) <= keep && Math.Abs(y - 32) <= keep)) continue;
+                pixels[(y * 64 + x) * 3] = 30; pixels[(y * 64 + x) * 3 + 1] = 170; pixels[(y * 64 + x) * 3 + 2] = 50;
+            }
+        return new DecodedImage(image.Width, image.Height, 3, pixels);
+    }
+
     /// <summary>Planar [3, H, W] floats in [−1, 1] → 8-bit interleaved RGB, as SaveImage writes.</summary>
     internal static DecodedImage ToImage(float[] planar, int size = ShapeScene.Size)
     {

@@ -22,8 +22,8 @@ public sealed record UnetTrainingOptions
 
 /// <summary>
 /// Trains an LDM UNet for ε-prediction on cached latents and text embeddings (DDPM objective, uniform timesteps, ε-MSE
-/// with min-SNR-γ weights — measured here: the plain ε-MSE of kohya's sd-scripts left shapes unlearnt at the same step
-/// count), with caption dropout for CFG and an exponential average of the weights.
+/// with min-SNR-γ weights, which converge faster than the plain ε-MSE of kohya's sd-scripts; bench/RESULTS.md has the
+/// measured runs), with caption dropout for CFG and an exponential average of the weights.
 /// </summary>
 public static class UnetTraining
 {

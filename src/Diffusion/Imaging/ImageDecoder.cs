@@ -42,7 +42,7 @@ public static class ImageDecoder
             if (image.Format != Enums.BandFormat.Uchar)
                 image = Step(image, i => i.Cast(Enums.BandFormat.Uchar), "convert to 8-bit");
             byte[] pixels;
-            try { pixels = image.WriteToMemory(); }
+            try { pixels = image.WriteToMemory<byte>(); }
             catch (VipsException e) { throw new ImageDecodeException("could not decode the pixels: " + Message(e)); }
             if (pixels.LongLength != (long)image.Width * image.Height * image.Bands)
                 throw new ImageDecodeException("decoded pixel buffer has an unexpected size");

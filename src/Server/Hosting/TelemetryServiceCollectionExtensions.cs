@@ -39,11 +39,11 @@ public static class TelemetryServiceCollectionExtensions
             metrics.AddMeter(Telemetry.Name).AddAspNetCoreInstrumentation();
             // No response cache: a scrape right after a job shows that job (the exporter caches 300 ms by default).
             if (options.Metrics) metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
-            if (options.OtlpEnabled) metrics.AddOtlpExporter(otlp => Configure(otlp, options));
+            if (options.OtlpEnabled) metrics.AddOtlpExporter(otlp => Configure(otlp, options, "v1/metrics"));
         });
         if (options.OtlpEnabled) // traces have no scrape endpoint: only a collector receives them
             otel.WithTracing(tracing => tracing.AddSource(Telemetry.Name).AddAspNetCoreInstrumentation()
-                .AddOtlpExporter(otlp => Configure(otlp, options)));
+                .AddOtlpExporter(otlp => Configure(otlp, options, "v1/traces")));
         return services;
     }
 
@@ -55,8 +55,15 @@ public static class TelemetryServiceCollectionExtensions
         return app;
     }
 
-    private static void Configure(OtlpExporterOptions otlp, TelemetryOptions options)
+    /// <summary>
+    /// <see cref="TelemetryOptions.OtlpEndpoint"/> is the collector's base address, like OTEL_EXPORTER_OTLP_ENDPOINT: over
+    /// http/protobuf each signal goes to its own path (an endpoint set in code is otherwise used as it is).
+    /// </summary>
+    private static void Configure(OtlpExporterOptions otlp, TelemetryOptions options, string signalPath)
     {
-        if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) otlp.Endpoint = new Uri(options.OtlpEndpoint);
+        if (string.IsNullOrWhiteSpace(options.OtlpEndpoint)) return;
+        otlp.Endpoint = otlp.Protocol == OtlpExportProtocol.HttpProtobuf
+            ? new Uri(options.OtlpEndpoint.TrimEnd('/') + "/" + signalPath)
+            : new Uri(options.OtlpEndpoint);
     }
 }

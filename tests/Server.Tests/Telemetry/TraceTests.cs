@@ -87,7 +87,7 @@ public sealed class TraceTests
     {
         var nodes = _started.Where(a => a.ParentSpanId == job.SpanId).ToList();
         Assert.That(nodes.Select(n => n.OperationName), Is.EqualTo(expected));
-        Assert.That(nodes, Has.All.Matches<Activity>(n => n.IsStopped && n.TraceId == job.TraceId && n.Source.Name == "CharacterGen"));
+        Assert.That(nodes, Has.All.Matches<Activity>(n => n is { IsStopped: true } && n.TraceId == job.TraceId && n.Source.Name == "CharacterGen"));
         Assert.That(nodes.Select(n => n.GetTagItem("charactergen.node.class_type")), Is.EqualTo(expected.Select(e => e["node ".Length..])));
         return nodes;
     }

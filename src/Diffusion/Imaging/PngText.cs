@@ -6,10 +6,14 @@ namespace CharacterGen.Diffusion.Imaging;
 /// <summary>Reads the tEXt / iTXt chunks of a PNG (ComfyUI stores `prompt` and `workflow` there).</summary>
 public static class PngText
 {
+    /// <summary>True when the bytes start with the PNG signature.</summary>
+    public static bool IsPng(ReadOnlySpan<byte> data) => data.StartsWith(PngWriter.Signature);
+
+    /// <summary>Keyword → text (a repeated keyword keeps its last text).</summary>
     public static IReadOnlyDictionary<string, string> Read(ReadOnlySpan<byte> png)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (png.Length < 8 || png[0] != 0x89 || png[1] != (byte)'P') return result;
+        if (!IsPng(png)) return result;
         int pos = 8;
         while (pos + 12 <= png.Length)
         {

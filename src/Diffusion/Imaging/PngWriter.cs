@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.IO.Compression;
 using System.Text;
 
@@ -10,7 +11,7 @@ namespace CharacterGen.Diffusion.Imaging;
 /// </summary>
 public static class PngWriter
 {
-    private static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    internal static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     public static byte[] Encode(DecodedImage image, IEnumerable<KeyValuePair<string, string>>? text = null,
         CompressionLevel level = CompressionLevel.Fastest)
@@ -87,9 +88,11 @@ public static class PngWriter
         Encoding.ASCII.GetBytes(type, header[4..]);
         png.Write(header);
         png.Write(data);
-        uint crc = Crc32.Update(Crc32.Update(0, header[4..]), data);
+        var crc = new Crc32(); // over the chunk type and data, as the PNG spec asks
+        crc.Append(header[4..]);
+        crc.Append(data);
         Span<byte> crcBytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crcBytes, crc);
+        BinaryPrimitives.WriteUInt32BigEndian(crcBytes, crc.GetCurrentHashAsUInt32());
         png.Write(crcBytes);
     }
 }

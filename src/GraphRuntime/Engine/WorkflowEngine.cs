@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.GraphRuntime.Validation;
 using CharacterGen.GraphRuntime.Workflow;
 
@@ -31,12 +33,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     private readonly TimeProvider _clock;
     private readonly Task _loop;
     private readonly IJobStore? _store;
+    private readonly Telemetry? _telemetry;
     private Job? _running;
     private long _arrivals;
     private bool _disposed; // also: cancellations from here on are the engine's stopping, not a client's, and are not stored
 
     public WorkflowEngine(NodeCatalog catalog, EngineOptions? options = null, IServiceProvider? services = null,
-        IExecutionThread? executionThread = null, TimeProvider? clock = null, IJobStore? store = null)
+        IExecutionThread? executionThread = null, TimeProvider? clock = null, IJobStore? store = null, Telemetry? telemetry = null)
     {
         Options = options ?? EngineOptions.Default;
         Options.Validate();
@@ -49,6 +52,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         _cache = new OutputCache(Options.CacheSize);
         _executor = new GraphExecutor(_cache, _services);
         _store = store;
+        _telemetry = telemetry;
+        telemetry?.ObserveQueueDepth(() => { lock (_gate) return _queue.Count; });
         if (store is not null) Restore(store);
         _loop = Task.Run(RunLoopAsync);
     }
@@ -110,6 +115,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             var number = options.Number ?? (options.Front ? -order : order);
             var job = Job.ForGraph(id, number, order, options.ClientRequestId, validation.Graph, options.OutputTargets,
                 (JsonObject?)options.ExtraData?.DeepClone() ?? new JsonObject(), _clock.GetUtcNow(), _clock);
+            job.SubmittedFrom = Activity.Current?.Context ?? default; // the job's span is a child of the submitting request's
             _store?.Add(job.ToStored()); // durable before it is acknowledged; a failure refuses the submission
             var position = _queue.Enqueue(job);
             _jobs[id] = job;
@@ -149,6 +155,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             }
         }
         removed.Events.Append(new JobCancelled(null));
+        _telemetry?.JobEndedWithoutRunning(JobStatus.Cancelled);
         return true;
     }
 
@@ -265,7 +272,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         job.Events.Append(new JobStarted());
         JobRunResult? result = null;
-        var request = new JobRunRequest(job.Id, job.Graph!, job.ExtraData, job.Events, job.Cancellation.Token);
+        var trace = _telemetry?.StartJob(job.Id, job.SubmittedFrom, job.CreatedAt, job.StartedAt!.Value);
+        var request = new JobRunRequest(job.Id, job.Graph!, job.ExtraData, job.Events, job.Cancellation.Token, trace);
         try
         {
             await _thread.RunAsync(() => result = _executor.Run(request)).ConfigureAwait(false);
@@ -284,6 +292,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             _running = null;
             AddToHistory(job);
         }
+        trace?.Finish(result);
         job.Events.Append(result.Status switch
         {
             JobStatus.Succeeded => new JobSucceeded(),

@@ -7,7 +7,8 @@ using CharacterGen.GraphRuntime.Nodes;
 namespace CharacterGen.GraphRuntime.Execution;
 
 /// <summary>Everything one execution of a compiled graph needs.</summary>
-internal sealed record JobRunRequest(string JobId, CompiledGraph Graph, JsonObject ExtraData, JobEventLog Events, CancellationToken Cancellation);
+internal sealed record JobRunRequest(string JobId, CompiledGraph Graph, JsonObject ExtraData, JobEventLog Events, CancellationToken Cancellation,
+    Observability.Telemetry.JobScope? Trace = null);
 
 /// <summary>
 /// Runs one job's graph synchronously on the calling thread: cached nodes are skipped, the rest run
@@ -147,6 +148,7 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
         }
 
         s.Request.Events.Append(new NodeStarted(node.Id, node.ClassType));
+        using var span = s.NodeSpan = s.Request.Trace?.StartNode(node.Id, node.ClassType);
         var started = Stopwatch.GetTimestamp();
         IReadOnlyList<object?>[] outputs;
         IReadOnlyDictionary<string, object?>? ui;
@@ -156,6 +158,7 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !s.Request.Cancellation.IsCancellationRequested)
         {
+            span?.Failed(ex);
             throw new NodeExecutionException(node.Id, node.ClassType, ex);
         }
 
@@ -237,7 +240,10 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
             Outputs = new IReadOnlyList<object?>[]?[request.Graph.Nodes.Count];
             Requested = new HashSet<string>?[request.Graph.Nodes.Count];
             OnProgress = (ctx, value, max, preview, details) =>
+            {
+                NodeSpan?.Step();
                 Request.Events.Append(new NodeProgress(ctx.NodeId, value, max, preview) { Details = details });
+            };
         }
 
         public JobRunRequest Request { get; }
@@ -248,6 +254,8 @@ internal sealed class GraphExecutor(OutputCache cache, IServiceProvider services
         public Dictionary<string, IReadOnlyDictionary<string, object?>> Ui { get; } = new(StringComparer.Ordinal);
         public List<NodeTiming> Timings { get; } = [];
         public GraphNode? Current { get; set; }
+        /// <summary>The executing node's telemetry (null without telemetry).</summary>
+        public Observability.Telemetry.NodeScope? NodeSpan { get; set; }
         public Action<NodeContext, double, double, object?, IReadOnlyDictionary<string, object?>?> OnProgress { get; }
 
         public JobRunResult Result(JobStatus status, JobError? error = null, string? cancelledAt = null) =>

@@ -28,6 +28,8 @@ internal sealed class Job(string id, double number, long order, string? clientRe
     public bool Resumed { get; set; }
     /// <summary>A client cancelled it (as opposed to the engine stopping, which leaves the job to run after a restart).</summary>
     public bool CancelRequested { get; set; }
+    /// <summary>The trace context of the request that submitted it (default when restored), the parent of the job's span.</summary>
+    public System.Diagnostics.ActivityContext SubmittedFrom { get; set; }
     public DateTimeOffset CreatedAt { get; } = createdAt;
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }

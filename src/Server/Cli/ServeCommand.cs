@@ -34,6 +34,7 @@ public static class ServeCommand
             (Text("--max-send-message-bytes", "BYTES", "Largest gRPC response message [default: 4194304]"), "Grpc:MaxSendMessageBytes"),
             (Text("--response-compression", "identity|gzip", "Compress responses for clients that accept gzip [default: identity]"), "Grpc:ResponseCompression"),
             (Text("--max-upload-bytes", "BYTES", "Largest asset upload [default: 268435456]"), "Assets:MaxUploadBytes"),
+            (Text("--otlp-endpoint", "URL", "Send metrics and traces to this OTLP collector [default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none]"), "Telemetry:OtlpEndpoint"),
             (Text("--tls-cert", "FILE", "Certificate (PEM or .pfx) to serve gRPC over TLS"), "Tls:CertificatePath"),
             (Text("--tls-key", "FILE", "PEM private key for --tls-cert"), "Tls:KeyPath"),
         };
@@ -44,6 +45,7 @@ public static class ServeCommand
             Description = "An extra_model_paths.yaml as ComfyUI reads it (repeatable); the models folder's own is always read",
             HelpName = "FILE",
         };
+        var metrics = new Option<bool>("--metrics") { Description = "Serve Prometheus metrics at /metrics on the HTTP port (behind auth when it is on)" };
         var noReflection = new Option<bool>("--no-reflection") { Description = "Do not serve gRPC server reflection" };
         var allowRemote = new Option<bool>("--allow-unauthenticated-remote")
         {
@@ -56,6 +58,7 @@ public static class ServeCommand
         command.Options.Add(apiKeys);
         command.Options.Add(bearerTokens);
         command.Options.Add(extraModelPaths);
+        command.Options.Add(metrics);
         command.Options.Add(noReflection);
         command.Options.Add(allowRemote);
         command.Options.Add(configFile);
@@ -70,6 +73,7 @@ public static class ServeCommand
             AddList(overrides, "Auth:ApiKeys", parseResult.GetValue(apiKeys));
             AddList(overrides, "Auth:BearerTokens", parseResult.GetValue(bearerTokens));
             AddList(overrides, nameof(ServerOptions.ExtraModelPaths), parseResult.GetValue(extraModelPaths)?.Select(Path.GetFullPath).ToArray());
+            if (parseResult.GetValue(metrics)) overrides["Telemetry:Metrics"] = "true";
             if (parseResult.GetValue(noReflection)) overrides["Grpc:EnableReflection"] = "false";
             if (parseResult.GetValue(allowRemote)) overrides[nameof(ServerOptions.AllowUnauthenticatedRemote)] = "true";
             return Run(parseResult.GetValue(configFile), overrides, parseResult.InvocationConfiguration.Error);

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Imaging;
 using Microsoft.Net.Http.Headers;
 
 namespace CharacterGen.Server.ComfyApi;
@@ -52,23 +53,21 @@ internal static class FileEndpoints
         return Results.File(found.Path, safe ? contentType : "application/octet-stream", enableRangeProcessing: true);
     }
 
-    /// <summary>ComfyUI's channel views of a PNG: rgb = opaque colour, a = black with the source alpha. Null when not a readable PNG.</summary>
+    /// <summary>ComfyUI's channel views of an image, as PNG: rgb = opaque colour, a = black with the source alpha. Null when not a readable image.</summary>
     private static byte[]? Channel(string path, string channel)
     {
         try
         {
-            var bytes = File.ReadAllBytes(path);
-            if (!PngCodec.IsPng(bytes)) return null;
-            var image = PngCodec.Decode(bytes);
+            var image = ImageDecoder.Decode(File.ReadAllBytes(path), MaskComposer.MaxPixels).ToRgba();
             var pixels = image.Pixels;
             for (var i = 0; i < pixels.Length; i += 4)
             {
                 if (channel == "rgb") pixels[i + 3] = 255;
                 else pixels[i] = pixels[i + 1] = pixels[i + 2] = 0;
             }
-            return PngCodec.Encode(image with { Text = [] });
+            return PngWriter.Encode(image);
         }
-        catch (InvalidDataException)
+        catch (ImageDecodeException)
         {
             return null;
         }

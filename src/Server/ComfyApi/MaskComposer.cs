@@ -1,15 +1,20 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CharacterGen.Diffusion.Imaging;
 
 namespace CharacterGen.Server.ComfyApi;
 
 /// <summary>
 /// POST /upload/mask (ComfyUI's mask editor): the uploaded image's alpha is copied into the original named by
 /// <c>original_ref</c> (<c>{"filename","subfolder","type"}</c>, type defaulting to output), and the result, with the
-/// original's text chunks, is what gets stored. Only PNG originals for now (the server has no JPEG/WebP decoder).
+/// original's PNG text chunks, is what gets stored, as a PNG (as ComfyUI does). Original and mask may be any format
+/// the decoder reads (PNG, JPEG, WebP …).
 /// </summary>
 internal static class MaskComposer
 {
+    /// <summary>4096² pixels: bounds the memory one mask request can take (checked from the headers, before decoding).</summary>
+    public const long MaxPixels = 16L * 1024 * 1024;
+
     /// <summary>Rewrites the staged upload in place; returns an error result, or null to go on storing it.</summary>
     public static IResult? ApplyTo(string stagedMask, string? originalRef, ComfyFiles files)
     {
@@ -28,17 +33,13 @@ internal static class MaskComposer
 
         var originalBytes = File.ReadAllBytes(original.Path);
         var maskBytes = File.ReadAllBytes(stagedMask);
-        if (!PngCodec.IsPng(originalBytes))
-            return ComfyResults.Error("Masks can only be applied to PNG originals.", StatusCodes.Status415UnsupportedMediaType);
-        if (!PngCodec.IsPng(maskBytes)) return ComfyResults.Error("The mask must be a PNG image.", StatusCodes.Status415UnsupportedMediaType);
-
-        RgbaImage image, mask;
+        DecodedImage image, mask;
         try
         {
-            image = PngCodec.Decode(originalBytes);
-            mask = PngCodec.Decode(maskBytes);
+            image = ImageDecoder.Decode(originalBytes, MaxPixels).ToRgba();
+            mask = ImageDecoder.Decode(maskBytes, MaxPixels).ToRgba();
         }
-        catch (InvalidDataException e)
+        catch (ImageDecodeException e)
         {
             return ComfyResults.Error($"Unreadable image: {e.Message}");
         }
@@ -46,7 +47,7 @@ internal static class MaskComposer
             return ComfyResults.Error($"The mask is {mask.Width}x{mask.Height} but the original is {image.Width}x{image.Height}.");
 
         for (var i = 3; i < image.Pixels.Length; i += 4) image.Pixels[i] = mask.Pixels[i];
-        File.WriteAllBytes(stagedMask, PngCodec.Encode(image));
+        File.WriteAllBytes(stagedMask, PngWriter.Encode(image, PngText.Read(originalBytes)));
         return null;
     }
 }

@@ -1,6 +1,7 @@
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Models;
@@ -37,7 +38,7 @@ public static class EngineServiceCollectionExtensions
             TorchSetup.ConfigureThreads();
             return new TensorExecutionThread();
         });
-        services.TryAddSingleton(_ => new ModelCache(ModelCacheOptions.FromEnvironment()));
+        services.TryAddSingleton(provider => new ModelCache(ModelCacheOptions.FromEnvironment(), provider.GetService<Telemetry>()));
         services.TryAddSingleton(new LatentPreviewOptions());
         // Validation refuses workflows whose estimated peak exceeds this; VAE nodes tile to stay under it.
         services.TryAddSingleton(options.MemoryBudgetBytes is { } bytes ? new MemoryBudget(bytes) : MemoryCosts.DefaultBudget());
@@ -45,7 +46,8 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(provider =>
         {
             var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), options.Engine, provider,
-                provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>());
+                provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>(),
+                telemetry: provider.GetService<Telemetry>());
             engine.LogStoreFailures(provider.GetRequiredService<ILoggerFactory>().CreateLogger<WorkflowEngine>());
             return engine;
         });

@@ -82,6 +82,9 @@ public sealed record ServerOptions
     /// <summary>The ComfyUI-compatible HTTP/WebSocket API: upload limit, WebSocket queues, allowed hosts.</summary>
     public CharacterGen.Server.ComfyApi.ComfyApiOptions ComfyApi { get; init; } = new();
 
+    /// <summary>Prometheus /metrics and OTLP export.</summary>
+    public TelemetryOptions Telemetry { get; init; } = new();
+
     /// <summary>Queue capacity, history, output cache, cost budget, workflow limits.</summary>
     public CharacterGen.GraphRuntime.Engine.EngineOptions Engine { get; init; } = new();
 
@@ -114,6 +117,7 @@ public sealed record ServerOptions
         errors.AddRange(Tls.Validate());
         errors.AddRange(Assets.Validate());
         errors.AddRange(ComfyApi.Validate());
+        errors.AddRange(Telemetry.Validate());
         try { Engine.Validate(); }
         catch (ArgumentException e) { errors.Add("Engine: " + e.Message); }
         return errors;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using CharacterGen.Diffusion.Imaging;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 
 namespace CharacterGen.Server.Tests.ComfyApi;
@@ -114,6 +115,27 @@ public sealed class UploadTests
         var smaller = TestPng.Create(1, 1, 0, 0, 0, 0);
         var good = new JsonObject { ["filename"] = "photo.png", ["type"] = "input" }.ToJsonString();
         Assert.That((await Upload(server, smaller, "m.png", "/upload/mask", ("original_ref", good))).Status, Is.EqualTo(400));
+    }
+
+    [Test]
+    public async Task A_jpeg_original_takes_the_mask_and_is_stored_as_png()
+    {
+        await using var server = await ComfyServer.StartAsync();
+        var photo = new byte[4 * 2 * 3];
+        Array.Fill(photo, (byte)128);
+        ViewTests.Write(server.Folders.Input, "photo.jpg", ImageDecoder.EncodeWithVips(new DecodedImage(4, 2, 3, photo), ".jpg"));
+        var mask = TestPng.Create(4, 2, 0, 0, 0, 33);
+        var reference = new JsonObject { ["filename"] = "photo.jpg", ["type"] = "input" }.ToJsonString();
+
+        var (status, body) = await Upload(server, mask, "photo-mask.png", "/upload/mask", ("original_ref", reference), ("type", "input"));
+
+        Assert.That(status, Is.EqualTo(200), body);
+        var stored = File.ReadAllBytes(Path.Combine(server.Folders.Input, "photo-mask.png"));
+        Assert.That(PngText.IsPng(stored), Is.True);
+        var decoded = TestPng.Decode(stored);
+        Assert.That((decoded.Width, decoded.Height), Is.EqualTo((4, 2)));
+        Assert.That(decoded.Pixels.Where((_, i) => i % 4 == 3), Has.All.EqualTo((byte)33));
+        Assert.That(decoded.Pixels.Where((_, i) => i % 4 != 3), Has.All.InRange((byte)124, (byte)132), "JPEG grey, within its loss");
     }
 
     internal static Task<(int Status, string Body)> Upload(ComfyServer server, byte[] bytes, string fileName, params (string, string)[] fields) =>

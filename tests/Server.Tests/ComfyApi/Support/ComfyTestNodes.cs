@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Nodes;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Server.ComfyApi;
@@ -130,17 +131,22 @@ public sealed class ComfyTestNodes : IDisposable
     }
 }
 
-/// <summary>Real PNG files for tests, written by the server's own encoder.</summary>
+/// <summary>Real PNG files for tests, written by the server's own encoder and read back through libvips.</summary>
 internal static class TestPng
 {
+    /// <summary>An image as RGBA pixels with its PNG text chunks.</summary>
+    public sealed record Rgba(int Width, int Height, byte[] Pixels, IReadOnlyList<(string Keyword, string Text)> Text);
+
     public static byte[] Create(int width, int height, byte r, byte g, byte b, byte a, params (string Keyword, string Text)[] text)
     {
         var pixels = new byte[width * height * 4];
         for (var p = 0; p < pixels.Length; p += 4) (pixels[p], pixels[p + 1], pixels[p + 2], pixels[p + 3]) = (r, g, b, a);
-        return PngCodec.Encode(new RgbaImage(width, height, pixels, text));
+        return PngWriter.Encode(new DecodedImage(width, height, 4, pixels), text.Select(t => KeyValuePair.Create(t.Keyword, t.Text)));
     }
 
-    public static byte[] Create(RgbaImage image) => PngCodec.Encode(image);
-
-    public static RgbaImage Decode(byte[] png) => PngCodec.Decode(png);
+    public static Rgba Decode(byte[] png)
+    {
+        var image = ImageDecoder.Decode(png).ToRgba();
+        return new Rgba(image.Width, image.Height, image.Pixels, PngText.Read(png).Select(t => (t.Key, t.Value)).ToList());
+    }
 }

@@ -12,6 +12,7 @@ namespace CharacterGen.GraphRuntime.Engine;
 // Submissions are written before they are acknowledged (a failure refuses them); later writes (started, finished,
 // history pruning) follow the in-memory change, and a failure there is reported through StoreWriteFailed.
 // Events stay in memory: a restored finished job has only its terminal event, a restored pending job starts afresh.
+// Finished jobs in history are compact (Job.Compact, DropOldPreviews): results, request text, events without previews.
 public sealed partial class WorkflowEngine
 {
     /// <summary>
@@ -52,7 +53,8 @@ public sealed partial class WorkflowEngine
         var contents = store.Load();
         foreach (var stored in contents.Finished)
         {
-            var job = Restored(stored, ReadWorkflow(stored.Workflow) ?? ApiWorkflow.FromJson(new JsonObject()), null, OutputIdsOf(stored));
+            _arrivals = Math.Max(_arrivals, stored.Order);
+            var job = Job.ForRestoredHistory(stored, OutputIdsOf(stored), _clock);
             job.Status = stored.Status;
             job.StartedAt = stored.StartedAt;
             job.FinishedAt = stored.FinishedAt;
@@ -72,7 +74,8 @@ public sealed partial class WorkflowEngine
                 : Validate(workflow, targets);
             if (validation.Graph is { } graph && (validation.IsValid || Options.AllowPartialOutputs))
             {
-                var job = Restored(stored, graph.Workflow, graph, graph.Outputs.Select(o => o.Id).ToArray());
+                _arrivals = Math.Max(_arrivals, stored.Order);
+                var job = Job.ForRestoredGraph(stored, graph, ReadJson(stored.ExtraData) as JsonObject ?? new JsonObject(), _clock);
                 job.Resumed = stored.Status == JobStatus.Running;
                 Register(job);
                 job.Events.Append(new JobQueued(_queue.Enqueue(job, overCapacity: true)));
@@ -80,7 +83,7 @@ public sealed partial class WorkflowEngine
             }
             else
             {
-                var job = Restored(stored, workflow ?? ApiWorkflow.FromJson(new JsonObject()), null, OutputIdsOf(stored));
+                var job = Restored(stored, workflow ?? ApiWorkflow.FromJson(new JsonObject()), OutputIdsOf(stored));
                 var (nodeId, classType, error) = validation.AllErrors().OrderBy(e => e.NodeId is null).FirstOrDefault(); // a node's own error first
                 var message = error is null ? "The workflow no longer validates." : $"{error.Message} {error.Details}".Trim();
                 job.Status = JobStatus.Failed;
@@ -99,12 +102,13 @@ public sealed partial class WorkflowEngine
         foreach (var job in evicted) Forget(job);
     }
 
-    private Job Restored(StoredJob stored, ApiWorkflow workflow, CompiledGraph? graph, IReadOnlyList<string> outputIds)
+    /// <summary>A stored job that can no longer run (it goes to history as failed).</summary>
+    private Job Restored(StoredJob stored, ApiWorkflow workflow, IReadOnlyList<string> outputIds)
     {
         _arrivals = Math.Max(_arrivals, stored.Order);
         var extra = ReadJson(stored.ExtraData) as JsonObject ?? new JsonObject();
         return new Job(stored.Id, stored.Number, stored.Order, stored.ClientRequestId, workflow, outputIds,
-            StoredJobCodec.Targets(stored.OutputTargets), extra, stored.CreatedAt, _clock) { Graph = graph };
+            StoredJobCodec.Targets(stored.OutputTargets), extra, stored.CreatedAt, _clock);
     }
 
     private void Register(Job job)

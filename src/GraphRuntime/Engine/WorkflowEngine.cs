@@ -22,6 +22,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _byRequestId = new(StringComparer.Ordinal);
     private readonly LinkedList<Job> _history = new(); // oldest first
+    private readonly Queue<Job> _withPreviews = new(); // finished jobs whose previews are still kept, oldest first
     private readonly SemaphoreSlim _pendingSignal = new(0);
     private readonly SemaphoreSlim _executionLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -305,11 +306,27 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     /// <summary>Moves a finished job into history, evicting what its bounds no longer allow, in memory and in the store.</summary>
     private void AddToHistory(Job job)
     {
+        job.Compact();
         _history.AddLast(job);
+        _withPreviews.Enqueue(job);
+        DropOldPreviews();
         var evicted = HistoryOverflow();
         if (_store is not null && (job.CancelRequested || job.Status != JobStatus.Cancelled || !_disposed))
             Persist(job.Id, () => _store.Finish(job.ToStored(), evicted.Select(j => j.Id).ToArray()));
         foreach (var old in evicted) Forget(old);
+    }
+
+    /// <summary>
+    /// How long a finished job keeps the preview images of its progress events, for streams and relays still reading
+    /// them; after that its events are replayed with the progress ticks but without images.
+    /// </summary>
+    public static readonly TimeSpan PreviewRetention = TimeSpan.FromMinutes(1);
+
+    private void DropOldPreviews()
+    {
+        var cutoff = _clock.GetUtcNow() - PreviewRetention;
+        while (_withPreviews.TryPeek(out var job) && (job.FinishedAt <= cutoff || !_jobs.ContainsKey(job.Id)))
+            _withPreviews.Dequeue().Events.DropPreviews();
     }
 
     private void Forget(Job job)

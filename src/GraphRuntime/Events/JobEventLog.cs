@@ -45,6 +45,20 @@ public sealed class JobEventLog(string jobId, TimeProvider? clock = null)
         return e;
     }
 
+    /// <summary>
+    /// Replaces each progress event that carries a preview by the same event without it (same sequence and time):
+    /// history keeps a finished job's events, not its images.
+    /// </summary>
+    public void DropPreviews()
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < _events.Count; i++)
+                if (_events[i] is NodeProgress { Preview: not null } progress) _events[i] = progress with { Preview = null };
+            _events.TrimExcess();
+        }
+    }
+
     /// <summary>The events with sequence ≥ <paramref name="fromSequence"/> present now.</summary>
     public IReadOnlyList<JobEvent> Snapshot(long fromSequence = 1)
     {

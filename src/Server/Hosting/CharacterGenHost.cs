@@ -37,6 +37,7 @@ public static class CharacterGenHost
 
         var staleFiles = StaleFileCleanup.Run(options.DataDir); // before anything listens or writes
         var app = builder.Build();
+        app.Services.GetRequiredService<Assets.AssetStore>(); // now, not at the first asset call: it removes uploads a killed process left
         if (staleFiles > 0)
             app.Logger.LogInformation("Removed {Count} temporary files left by an earlier run", staleFiles);
         app.MapCharacterGenGrpc();

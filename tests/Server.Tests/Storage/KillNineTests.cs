@@ -8,9 +8,11 @@ namespace CharacterGen.Server.Tests.Storage;
 /// <summary>
 /// Fault injection: `charactergen serve` as a child process on a tiny SD1.5 checkpoint, jobs submitted over
 /// POST /prompt, kill -9 at pseudo-random moments (fixed seed: while queued, mid-step, mid-SaveImage), restarted on the
-/// same data folder. After every kill: the SQLite store passes integrity_check and no visible file in output/ is
-/// partial; after every restart: every acknowledged job is still known; at the end the queue drains and every
-/// acknowledged job has succeeded with its files in place.
+/// same data folder. Each round also has an upload running (POST /upload/image or gRPC Assets.Upload, alternately;
+/// half of them hang mid-body so the kill surely cuts them). After every kill: the SQLite store passes
+/// integrity_check and no visible file in output/, input/ or the asset store is partial; after every restart: every
+/// acknowledged job and upload is still known and the upload staging folders are empty; at the end the queue drains
+/// and every acknowledged job has succeeded with its files in place.
 /// </summary>
 [Category("FaultInjection")]
 public class KillNineTests
@@ -45,6 +47,7 @@ public class KillNineTests
         var acknowledged = new List<string>();
         var template = Txt2Img();
         var seed = 0;
+        var uploads = new CutUploads(DataDir);
 
         for (var kill = 0; kill < Kills; kill++)
         {
@@ -52,6 +55,7 @@ public class KillNineTests
             await server.WaitReadyAsync(http, guard.Token);
             foreach (var id in acknowledged)
                 Assert.That(await StatusAsync(http, server, id), Is.Not.Null, $"acknowledged job {id} was lost (after kill {kill})\n{server.Output}");
+            uploads.AfterRestart();
 
             // Submit a few jobs one after another while a timer kills the server at a random moment.
             var jobs = random.Next(1, 4);
@@ -73,17 +77,23 @@ public class KillNineTests
                     catch (HttpRequestException) { return; } // killed mid-request: not acknowledged, may or may not exist
                 }
             });
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(guard.Token);
+            var uploading = uploads.Start(kill, server, random, stall.Token);
             await Task.Delay(killAfter, guard.Token);
             server.KillHard();
+            await stall.CancelAsync();
             await submitting;
+            await uploading;
 
             AssertDatabaseIntact();
             AssertNoVisiblePartialFile();
+            uploads.AfterKill();
         }
 
         using (var last = ServeProcess.Start(DataDir, ModelsDir))
         {
             await last.WaitReadyAsync(http, guard.Token);
+            uploads.AfterRestart();
             foreach (var id in acknowledged)
             {
                 string? status;
@@ -103,7 +113,10 @@ public class KillNineTests
         }
         AssertDatabaseIntact();
         Assert.That(acknowledged, Has.Count.GreaterThanOrEqualTo(Kills / 2), "enough jobs were acknowledged to mean something");
-        TestContext.Out.WriteLine($"{Kills} kills, {acknowledged.Count} acknowledged jobs, all completed");
+        Assert.That(uploads.HttpLeftovers, Is.GreaterThan(0), "some kill cut a POST /upload/image mid-body");
+        Assert.That(uploads.GrpcLeftovers, Is.GreaterThan(0), "some kill cut an Assets.Upload stream mid-body");
+        TestContext.Out.WriteLine($"{Kills} kills, {acknowledged.Count} acknowledged jobs, all completed; uploads: {uploads.Acknowledged} " +
+            $"acknowledged, cut mid-body {uploads.HttpLeftovers} over HTTP and {uploads.GrpcLeftovers} over gRPC, staging cleaned");
     }
 
     private static async Task<string?> StatusAsync(HttpClient http, ServeProcess server, string id)

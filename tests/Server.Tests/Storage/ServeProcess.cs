@@ -14,14 +14,17 @@ internal sealed class ServeProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServeProcess(Process process, int httpPort)
+    private ServeProcess(Process process, int httpPort, int grpcPort)
     {
         _process = process;
         HttpPort = httpPort;
+        GrpcPort = grpcPort;
     }
 
     public int HttpPort { get; }
+    public int GrpcPort { get; }
     public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}/");
+    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}/");
 
     public string Output
     {
@@ -51,7 +54,7 @@ internal sealed class ServeProcess : IDisposable
         foreach (var a in new[] { "serve", "--grpc-port", grpcPort.ToString(), "--http-port", httpPort.ToString(), "--data", dataDir, "--models", modelsDir })
             start.ArgumentList.Add(a);
         var process = new Process { StartInfo = start };
-        var serve = new ServeProcess(process, httpPort);
+        var serve = new ServeProcess(process, httpPort, grpcPort);
         process.OutputDataReceived += (_, e) => serve.Append(e.Data);
         process.ErrorDataReceived += (_, e) => serve.Append(e.Data);
         process.Start();

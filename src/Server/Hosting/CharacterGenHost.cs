@@ -41,6 +41,7 @@ public static class CharacterGenHost
         app.MapCharacterGenGrpc();
         app.MapStatusPage();
         app.MapComfyApi();
+        app.MapWebPage(options.WebRoot);
         return app;
     }
 

@@ -6,6 +6,7 @@ scripts/deps.sh test
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build CharacterGen.sln -c Release -nologo -v q "-clp:ErrorsOnly;NoSummary"
+scripts/build-web.sh # the page the browser tests drive
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0

@@ -4,10 +4,11 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const here = import.meta.dirname;
+const here = dirname(fileURLToPath(import.meta.url)); // not import.meta.dirname: Debian 12 has Node 18
 const protos = join(here, "..", "protos");
 const generated = join(here, "src", "gen");
 const dist = join(here, "dist");

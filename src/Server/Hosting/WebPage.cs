@@ -17,7 +17,7 @@ public static class WebPage
 
     // Scripts, styles, images and connections only from this server; no frames, plugins or inline script.
     private const string ContentSecurityPolicy =
-        "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+        "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
     private static readonly string[] ApiPrefixes = ["/api/", "/v1/", "/openapi/", "/ws", "/charactergen.", "/grpc."];
 

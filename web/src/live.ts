@@ -19,7 +19,9 @@ export function liveScreen(onFinished: (jobId: string) => void): Screen & { watc
 
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
-    try { await workflows.cancel({ jobId: current }); state.textContent = "Cancelling…"; }
+    // Said before the call: the stream's "cancelled" event may arrive before the call returns, and must win.
+    state.textContent = "Cancelling…";
+    try { await workflows.cancel({ jobId: current }); }
     catch (error) { state.textContent = `Cancel failed: ${errorText(error)}`; }
   });
 

@@ -62,7 +62,7 @@ export function outputsScreen(): Screen & { show(jobId: string): Promise<void> }
         h("dl", { className: "meta" }, h("dt", {}, "Job"), h("dd", {}, jobId), h("dt", {}, "State"),
           h("dd", {}, stateNames[job?.state ?? 0] ?? "?"), h("dt", {}, "Prompt"), h("dd", { className: "prompt" }, prompt),
           h("dt", {}, "Seed"), h("dd", { className: "seed" }, seed)),
-        download, ...(figures.length ? figures : [h("p", {}, "No images.")]));
+        h("p", {}, download), ...(figures.length ? figures : [h("p", {}, "No images.")]));
     } catch (error) {
       gallery.replaceChildren(h("p", {}, `Could not load ${jobId}: ${error instanceof Error ? error.message : error}`));
     }

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/deps.sh run
 ./charactergen version
+scripts/build-web.sh # the web page `./charactergen serve` shows at http://127.0.0.1:8188/
 
 models="${CHARACTERGEN_DEMO_MODELS:-$PWD/output/demo-model}"
 out="${DEMO_OUT:-$PWD/output/demo}"

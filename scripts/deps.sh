@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what CharacterGen needs on Debian 12, idempotently: nothing is fetched when all is present.
-#   scripts/deps.sh run     build and run (libtorch, OpenBLAS, cmake, g++, libvips)
-#   scripts/deps.sh test    + the real gRPC/WebSocket clients the tests drive (Python grpcio, Node)
+#   scripts/deps.sh run     build and run (libtorch, OpenBLAS, cmake, g++, libvips, Node/npm for the web page)
+#   scripts/deps.sh test    + the real gRPC/WebSocket clients the tests drive (Python grpcio, Node), chromium for the page's tests
 #   scripts/deps.sh bench   + PyTorch 1.13 for the side-by-side benchmarks and fixture scripts
 set -euo pipefail
 profile="${1:-run}"
@@ -9,13 +9,13 @@ profile="${1:-run}"
 packages=(libtorch-dev libopenblas0-openmp cmake g++ libvips42 libsqlite3-0)
 case "$profile" in
   run) ;;
-  test) packages+=(python3-grpcio python3-grpc-tools python3-websocket postgresql) ;; # postgresql: the job store's PostgreSQL tests
+  test) packages+=(python3-grpcio python3-grpc-tools python3-websocket postgresql chromium) ;; # postgresql: the job store's PostgreSQL tests; chromium: the web page's browser tests
   bench) packages+=(python3-torch python3-grpcio python3-grpc-tools) ;;
   *) echo "usage: scripts/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac
-# Node (for the @grpc/grpc-js client tests): Debian's packages unless a node is already installed.
-if [[ "$profile" == test ]] && ! command -v node >/dev/null; then packages+=(nodejs npm); fi
-if [[ "$profile" == test ]] && command -v node >/dev/null && ! command -v npm >/dev/null; then packages+=(npm); fi
+# Node (the web page's build, the @grpc/grpc-js client tests): Debian's packages unless a node is already installed.
+if [[ "$profile" != bench ]] && ! command -v node >/dev/null; then packages+=(nodejs npm); fi
+if [[ "$profile" != bench ]] && command -v node >/dev/null && ! command -v npm >/dev/null; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

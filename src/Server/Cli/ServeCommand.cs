@@ -27,6 +27,7 @@ public static class ServeCommand
             (Text("--history-max-age", "D.HH:MM:SS", "Finished jobs older than this leave history [default: no age limit]"), "Engine:HistoryMaxAge"),
             (Text("--models", "DIR", $"ComfyUI-style models folder [default: {ServerOptions.DefaultModelsDir}]"), nameof(ServerOptions.ModelsDir)),
             (Text("--workflows", "DIR", $"Saved workflows folder [default: {ServerOptions.DefaultWorkflowsDir}]"), nameof(ServerOptions.WorkflowsDir)),
+            (Text("--web-root", "DIR", $"The built web page served at / on the HTTP port [default: {ServerOptions.DefaultWebRoot}]"), nameof(ServerOptions.WebRoot)),
             (Text("--shutdown-timeout", "SECONDS", $"Grace period for in-flight calls on shutdown [default: {ServerOptions.DefaultShutdownTimeoutSeconds}]"), nameof(ServerOptions.ShutdownTimeoutSeconds)),
             (Text("--memory-budget", "BYTES", "Peak memory one job may need (estimated at validation) [default: 3/4 of the machine's memory]"), nameof(ServerOptions.MemoryBudgetBytes)),
             (Text("--retry-after", "SECONDS", $"Back-off hint sent when the queue is full [default: {ServerOptions.DefaultRetryAfterSeconds}]"), nameof(ServerOptions.RetryAfterSeconds)),

@@ -22,7 +22,9 @@ public static class ComfyApiEndpoints
             api.MapInfoRoutes();
             api.MapWebSocketRoute();
         }
-        app.MapGroup("/api").WithMetadata(new ComfyApiRoute()).MapJobsRoutes();
+        var extensions = app.MapGroup("/api").WithMetadata(new ComfyApiRoute());
+        extensions.MapJobsRoutes();
+        extensions.MapSavedWorkflowRoutes();
         return app;
     }
 }

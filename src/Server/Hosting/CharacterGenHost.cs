@@ -44,6 +44,7 @@ public static class CharacterGenHost
         app.MapStatusPage();
         app.MapComfyApi();
         app.MapMetrics();
+        app.MapWebPage(options.WebRoot);
         return app;
     }
 

@@ -17,6 +17,7 @@ public sealed record ServerOptions
     public const string DefaultDataDir = "data";
     public const string DefaultModelsDir = "models";
     public const string DefaultWorkflowsDir = "workflows";
+    public const string DefaultWebRoot = "web/dist";
     public const int DefaultShutdownTimeoutSeconds = 30;
     public const int DefaultRetryAfterSeconds = 5;
 
@@ -52,6 +53,9 @@ public sealed record ServerOptions
 
     /// <summary>Saved workflows (ComfyUI API format).</summary>
     public string WorkflowsDir { get; init; } = DefaultWorkflowsDir;
+
+    /// <summary>The built web page (web/dist after `npm run build` in web/), served at / on the HTTP port.</summary>
+    public string WebRoot { get; init; } = DefaultWebRoot;
 
     /// <summary>After SIGTERM/Ctrl-C, how long in-flight calls may run before the process exits anyway.</summary>
     public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;

@@ -5,14 +5,13 @@ using CharacterGen.Server.Grpc.Health;
 namespace CharacterGen.Server.Hosting;
 
 /// <summary>
-/// A small JSON page at <c>GET /</c> and <c>GET /status</c>: health, the gRPC endpoint, and the limits
+/// A small JSON page at <c>GET /status</c>: health, the gRPC endpoint, and the limits
 /// clients must respect (advertised, as the architecture asks).
 /// </summary>
 public static class StatusPage
 {
     public static IEndpointRouteBuilder MapStatusPage(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", Render);
         endpoints.MapGet("/status", Render);
         return endpoints;
     }

@@ -6,14 +6,11 @@ scripts/deps.sh test
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build CharacterGen.sln -c Release -nologo -v q "-clp:ErrorsOnly;NoSummary"
-<<<<<<< HEAD
+scripts/build-web.sh # the page the browser tests drive
 # The demo model (trained here; the quality, LoRA-learns and character tests use it), built once before the test
 # projects run side by side and cached in output/demo-model by its recipe hash; filtered runs build it on demand.
 export CHARACTERGEN_DEMO_MODELS="${CHARACTERGEN_DEMO_MODELS:-$PWD/output/demo-model}"
 if (($# == 0)); then ./charactergen make-demo-model --out "$CHARACTERGEN_DEMO_MODELS"; fi
-=======
-scripts/build-web.sh # the page the browser tests drive
->>>>>>> web
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0

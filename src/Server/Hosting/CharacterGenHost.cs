@@ -30,6 +30,7 @@ public static class CharacterGenHost
         builder.Services.AddCharacterGenAssets(options.Assets, Path.Combine(options.DataDir, "assets"));
         builder.Services.AddCharacterGenWorkflowsApi(options);
         builder.Services.AddComfyApi(options.ComfyApi);
+        builder.Services.AddCharacterGenCharacters(options);
         configure?.Invoke(builder);
         builder.Services.AddCharacterGenEngine(options);
         builder.Services.AddHostedService<ShutdownGuard>(); // last: stopped first, so jobs end before transports drain

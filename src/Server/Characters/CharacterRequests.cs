@@ -51,13 +51,13 @@ public sealed class CharacterRequests(CharacterOptions options, ModelFolders mod
         if (request.Height is < 0 or > 8192 || request.Height % 8 != 0) RpcErrors.ThrowInvalidArgument($"{field}.height", "must be a multiple of 8 up to 8192 (0 = the default)");
         if (request.Steps is < 0 or > 10000) RpcErrors.ThrowInvalidArgument($"{field}.steps", "must be between 1 and 10000 (0 = the default)");
         if (!(request.Cfg >= 0 && request.Cfg <= 100)) RpcErrors.ThrowInvalidArgument($"{field}.cfg", "must be between 0 and 100 (0 = the default)");
-        if (request.HasSeed && request.Seed < -1) RpcErrors.ThrowInvalidArgument($"{field}.seed", "must be -1 (random) or a seed of at least 0");
+        if (request.Seed is < -1) RpcErrors.ThrowInvalidArgument($"{field}.seed", "must be -1 (random) or a seed of at least 0");
         return new RenderParameters(
             request.Width > 0 ? request.Width : defaults.Width,
             request.Height > 0 ? request.Height : defaults.Height,
             request.Steps > 0 ? request.Steps : defaults.Steps,
             request.Cfg > 0 ? request.Cfg : defaults.Cfg,
-            request.HasSeed && request.Seed >= 0 ? request.Seed : RandomSeed());
+            request.Seed is { } seed && seed >= 0 ? seed : RandomSeed());
     }
 
     /// <summary>Seeds stay below 2^53 so JSON clients (JavaScript numbers) read them exactly.</summary>

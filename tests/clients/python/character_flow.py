@@ -49,9 +49,10 @@ def main():
     subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", args.protos, "-I", args.api_protos,
                     "--python_out", stubs, "--grpc_python_out", stubs, "charactergen/v1/characters.proto"], check=True)
     from charactergen.v1 import characters_pb2 as pb, characters_pb2_grpc
+    from google.protobuf.wrappers_pb2 import Int64Value
 
     characters = characters_pb2_grpc.CharactersStub(grpc.insecure_channel(args.address))
-    created = characters.Create(pb.CreateCharacterRequest(description="a knight with red hair", render=pb.RenderSettings(seed=7)))
+    created = characters.Create(pb.CreateCharacterRequest(description="a knight with red hair", render=pb.RenderSettings(seed=Int64Value(value=7))))
     character_id = created.character.character_id
     print(json.dumps({"created": character_id, "seed": created.candidate.seed}), flush=True)
     second = characters.Regenerate(pb.RegenerateRequest(character_id=character_id))
@@ -74,7 +75,7 @@ def main():
     characters.Train(pb.TrainRequest(character_id=character_id, steps=args.steps, rank=4))
     changes += watch_until_idle(characters, pb, character_id)
 
-    scenes = [characters.GenerateScene(pb.GenerateSceneRequest(character_id=character_id, prompt=prompt, render=pb.RenderSettings(seed=seed)))
+    scenes = [characters.GenerateScene(pb.GenerateSceneRequest(character_id=character_id, prompt=prompt, render=pb.RenderSettings(seed=Int64Value(value=seed))))
               for seed, prompt in enumerate(["in a forest", "on a beach", "in a city at night"], start=1)]
     final = characters.Get(pb.GetCharacterRequest(character_id=character_id))
     print(json.dumps({

@@ -67,7 +67,8 @@ public sealed class CharacterTestServer : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("CG_CHARACTER_CHECKPOINT") is { Length: > 0 } given)
         {
             File.CreateSymbolicLink(path, Path.GetFullPath(given));
-            if (Directory.Exists(given + ".tokenizer")) Directory.CreateSymbolicLink(path + ".tokenizer", Path.GetFullPath(given + ".tokenizer"));
+            var tokenizer = Path.ChangeExtension(Path.GetFullPath(given), ".tokenizer"); // NAME.tokenizer/ beside NAME.safetensors
+            if (Directory.Exists(tokenizer)) Directory.CreateSymbolicLink(Path.ChangeExtension(path, ".tokenizer"), tokenizer);
             return;
         }
         TinyModelWriter.WriteSd15(path, seed: 5);

@@ -60,6 +60,15 @@ public sealed class CharacterRequests(CharacterOptions options, ModelFolders mod
             request.Seed is { } seed && seed >= 0 ? seed : RandomSeed());
     }
 
+    /// <summary>
+    /// For a call with a client request id and no seed: a seed derived from the id, so a retry that finds the first
+    /// attempt's job reports the seed that job used.
+    /// </summary>
+    public static RenderParameters WithRequestSeed(RenderParameters render, RenderSettings? request, string requestId) =>
+        requestId.Length == 0 || request?.Seed is >= 0
+            ? render
+            : render with { Seed = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(requestId))) & ((1L << 53) - 1) };
+
     /// <summary>Seeds stay below 2^53 so JSON clients (JavaScript numbers) read them exactly.</summary>
     public static long RandomSeed() => Random.Shared.NextInt64(0, 1L << 53);
 

@@ -70,7 +70,8 @@ public sealed partial class CharactersService
         if (!options.UserModels.TryGetValue(request.User, out var model))
             throw CharacterRequests.NotFound("model configured for user (Characters:UserModels)", request.User);
         requests.Checkpoint(model, "user"); // the configured alias must exist
-        var render = CharacterRequests.Render(request.Render, requests.Defaults, "render");
+        var render = CharacterRequests.WithRequestSeed(CharacterRequests.Render(request.Render, requests.Defaults, "render"), request.Render,
+            request.ClientRequestId);
         var started = Stopwatch.GetTimestamp();
         var workflow = workflows.UserImage(SafeFolderName(request.User), model, request.Prompt, request.NegativePrompt, render);
         var requestId = request.ClientRequestId.Length > 0 ? $"user/{request.User}/{request.ClientRequestId}" : null;

@@ -25,7 +25,8 @@ public sealed partial class CharactersService(
         if (request.ClientRequestId.Length > 0 && store.FindByRequestId(request.ClientRequestId) is { } earlier)
             return await CreatedAsync(earlier, alreadyCreated: true, request.InlineImages, context.CancellationToken);
         var checkpoint = requests.Checkpoint(request.Checkpoint, "checkpoint");
-        var render = CharacterRequests.Render(request.Render, requests.Defaults, "render");
+        var render = CharacterRequests.WithRequestSeed(CharacterRequests.Render(request.Render, requests.Defaults, "render"), request.Render,
+            request.ClientRequestId);
 
         var id = CharacterPipeline.NewId("c");
         var now = DateTimeOffset.UtcNow;
@@ -65,7 +66,8 @@ public sealed partial class CharactersService(
         CharacterRequests.RequireRequestId(request.ClientRequestId, "client_request_id");
         var c = Find(request.CharacterId);
         if (c.Status != CharacterStatus.Initial) throw CharacterRequests.WrongState(c, "Regenerate", CharacterStatus.Initial);
-        var render = CharacterRequests.Render(request.Render, c.Render, "render");
+        var render = CharacterRequests.WithRequestSeed(CharacterRequests.Render(request.Render, c.Render, "render"), request.Render,
+            request.ClientRequestId);
         if (request.Description.Length > 0) c = c with { Description = request.Description, UpdatedAt = DateTimeOffset.UtcNow };
         var photoPath = runner.InputPath(PhotoInput(c.Id));
         var photo = File.Exists(photoPath) ? PhotoInput(c.Id) : null;
@@ -75,7 +77,11 @@ public sealed partial class CharactersService(
         {
             var current = Find(c.Id);
             if (current.Status != CharacterStatus.Initial) throw CharacterRequests.WrongState(current, "Regenerate", CharacterStatus.Initial);
-            store.AddCandidate(candidate, c);
+            // A retry (same client request id) found the first attempt's job: that candidate is already kept.
+            if (store.Candidates(c.Id).FirstOrDefault(k => k.Image.AssetId == candidate.Image.AssetId && k.Seed == candidate.Seed) is { } kept)
+                candidate = kept;
+            else
+                store.AddCandidate(candidate, c);
         }
         return new RegenerateResponse
         {

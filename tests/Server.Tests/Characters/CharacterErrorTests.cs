@@ -114,6 +114,21 @@ public sealed class CharacterErrorTests
     }
 
     [Test]
+    public async Task Create_retried_with_its_client_request_id_returns_the_first_character()
+    {
+        var request = new CreateCharacterRequest { Description = "a bard", ClientRequestId = "create-" + Guid.NewGuid().ToString("N") };
+
+        var first = await Client.CreateAsync(request);
+        var retry = await Client.CreateAsync(request);
+
+        Assert.That(first.AlreadyCreated, Is.False);
+        Assert.That(retry.AlreadyCreated, Is.True);
+        Assert.That(retry.Character.CharacterId, Is.EqualTo(first.Character.CharacterId));
+        Assert.That((retry.Candidate.CandidateId, retry.Candidate.Seed), Is.EqualTo((first.Candidate.CandidateId, first.Candidate.Seed)));
+        Assert.That(retry.Character.CandidateCount, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Train_with_fewer_than_five_images_is_refused()
     {
         var created = await Client.CreateAsync(new CreateCharacterRequest { Description = "a robot", Render = new RenderSettings { Seed = 4 } });

@@ -134,6 +134,7 @@ public sealed class CharacterRestartTests
     /// <summary>The database is intact and every image a client could see (outputs, assets, inputs) decodes.</summary>
     private void AssertNothingHalfWritten()
     {
+        CharacterGen.Server.Storage.SystemSqlite.EnsureInitialized(); // the system SQLite, as the server uses
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(DataDir, "jobs.db")};Pooling=False"))
         {
             connection.Open();

@@ -9,7 +9,7 @@ profile="${1:-run}"
 packages=(libtorch-dev libopenblas0-openmp cmake g++ libvips42 libsqlite3-0)
 case "$profile" in
   run) ;;
-  test) packages+=(python3-grpcio python3-grpc-tools python3-websocket postgresql chromium) ;; # postgresql: the job store's PostgreSQL tests; chromium: the web page's browser tests
+  test) packages+=(python3-grpcio python3-grpc-tools python3-websocket postgresql chromium curl) ;; # postgresql: the job store's PostgreSQL tests; chromium: the web page's browser tests; curl: the character flow script
   bench) packages+=(python3-torch python3-grpcio python3-grpc-tools) ;;
   *) echo "usage: scripts/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac

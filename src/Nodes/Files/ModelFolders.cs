@@ -37,7 +37,8 @@ public sealed class ModelFolders
     /// <param name="extraConfigFiles">More extra_model_paths.yaml files (ComfyUI's --extra-model-paths-config).</param>
     /// <exception cref="InvalidDataException">An extra_model_paths.yaml is malformed.</exception>
     /// <exception cref="FileNotFoundException">A named extra config file does not exist.</exception>
-    public ModelFolders(string root, IEnumerable<string>? extraConfigFiles = null)
+    /// <param name="extraFolders">Folders the server itself adds (the character LoRAs under its data folder), searched last.</param>
+    public ModelFolders(string root, IEnumerable<string>? extraConfigFiles = null, IEnumerable<ExtraModelFolder>? extraFolders = null)
     {
         Root = Path.GetFullPath(root);
         var extra = new List<ExtraModelFolder>();
@@ -48,6 +49,7 @@ public sealed class ModelFolders
             if (!File.Exists(file)) throw new FileNotFoundException($"extra model paths file not found: {file}", file);
             extra.AddRange(ExtraModelPaths.Load(file));
         }
+        extra.AddRange(extraFolders ?? []);
         _extra = extra;
     }
 

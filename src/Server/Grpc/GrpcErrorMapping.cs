@@ -20,6 +20,14 @@ public static class GrpcErrorMapping
         CharacterGen.Nodes.Files.StorageFullException full => RpcErrors.ResourceExhausted(full.Message),
         CharacterGen.GraphRuntime.Jobs.JobStoreException => new RpcException(new Status(StatusCode.Unavailable,
             "The job store cannot take the job right now; nothing was queued. Retry later.")),
+        Characters.CharacterStepException step => step.Failure switch
+        {
+            Characters.StepFailure.QueueFull => RpcErrors.ResourceExhausted(step.Message),
+            Characters.StepFailure.Invalid => RpcErrors.InvalidArgument(step.Message, [("workflow", step.Message)]),
+            Characters.StepFailure.Cancelled => new RpcException(new Status(StatusCode.Cancelled, step.Message)),
+            _ => new RpcException(new Status(StatusCode.Aborted, step.Message)),
+        },
+        Characters.CharacterWorkflowException workflow => new RpcException(new Status(StatusCode.FailedPrecondition, workflow.Message)),
         _ => null,
     };
 

@@ -31,6 +31,7 @@ public static class CharacterGenHost
         builder.Services.AddCharacterGenWorkflowsApi(options);
         builder.Services.AddComfyApi(options.ComfyApi);
         builder.Services.AddCharacterGenTelemetry(options.Telemetry);
+        builder.Services.AddCharacterGenCharacters(options);
         configure?.Invoke(builder);
         builder.Services.AddCharacterGenEngine(options);
         builder.Services.AddHostedService<ShutdownGuard>(); // last: stopped first, so jobs end before transports drain

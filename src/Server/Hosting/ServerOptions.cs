@@ -88,6 +88,8 @@ public sealed record ServerOptions
 
     /// <summary>Prometheus /metrics and OTLP export.</summary>
     public TelemetryOptions Telemetry { get; init; } = new();
+    /// <summary>The character pipeline: model and render defaults, actor template, per-user models (docs/characters.md).</summary>
+    public CharacterGen.Server.Characters.CharacterOptions Characters { get; init; } = new();
 
     /// <summary>Queue capacity, history, output cache, cost budget, workflow limits.</summary>
     public CharacterGen.GraphRuntime.Engine.EngineOptions Engine { get; init; } = new();
@@ -122,13 +124,15 @@ public sealed record ServerOptions
         errors.AddRange(Assets.Validate());
         errors.AddRange(ComfyApi.Validate());
         errors.AddRange(Telemetry.Validate());
+        errors.AddRange(Characters.Validate());
         try { Engine.Validate(); }
         catch (ArgumentException e) { errors.Add("Engine: " + e.Message); }
         return errors;
     }
 
     /// <summary>The models tree with its extra folders.</summary>
-    public CharacterGen.Nodes.Files.ModelFolders OpenModelFolders() => new(ModelsDir, ExtraModelPaths);
+    public CharacterGen.Nodes.Files.ModelFolders OpenModelFolders() =>
+        new(ModelsDir, ExtraModelPaths, [CharacterGen.Server.Characters.CharacterLoras.Folder(DataDir)]);
 
     public static bool TryParseListenAddress(string? text, out IPAddress address)
     {

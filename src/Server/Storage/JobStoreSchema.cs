@@ -36,6 +36,7 @@ internal static class JobStoreSchema
             "CREATE INDEX jobs_queue ON jobs (state, number, ord)",
             "CREATE INDEX jobs_history ON jobs (finished_at, ord)",
         ],
+        Characters.CharacterSchema.Tables, // the character pipeline (src/Server/Characters)
     ];
 
     public static int LatestVersion => Migrations.Count;

@@ -101,6 +101,13 @@ public abstract class SqlJobStore : IJobStore, IDisposable
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
+    /// <summary>Runs <paramref name="work"/> on an open connection with this store's error translation (the character tables share the database).</summary>
+    internal T Use<T>(Func<DbConnection, T> work) => Guard(() =>
+    {
+        using var connection = OpenConnection();
+        return work(connection);
+    });
+
     private static void Insert(DbConnection connection, DbTransaction? transaction, StoredJob job) =>
         Execute(connection, transaction,
             $"INSERT INTO jobs ({Columns}) VALUES (@id, @ord, @number, @request, @workflow, @extra, @targets, @state, @created, " +
@@ -142,7 +149,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
     private static DateTimeOffset? Time(DbDataReader reader, int i) =>
         reader.IsDBNull(i) ? null : new DateTimeOffset(reader.GetInt64(i), TimeSpan.Zero);
 
-    private static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    internal static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, transaction, sql, parameters);
         return command.ExecuteNonQuery();
@@ -154,7 +161,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
         return command.ExecuteScalar();
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
+    internal static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -185,7 +192,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
     /// <summary>A NULL of a given column type.</summary>
     private sealed record TypedNull(DbType Type);
 
-    private static object Ticks(DateTimeOffset? time) => time is { } t ? t.UtcTicks : new TypedNull(DbType.Int64);
+    internal static object Ticks(DateTimeOffset? time) => time is { } t ? t.UtcTicks : new TypedNull(DbType.Int64);
 
     private static string StateName(JobStatus status) => status.ToString().ToLowerInvariant();
 

@@ -92,7 +92,7 @@ internal static class JobEventMapping
     };
 
     /// <summary>A training node's tick (it reports a loss) as the typed message; null for other nodes.</summary>
-    private static Proto.TrainingProgress? TrainingOf(IReadOnlyDictionary<string, object?> fields)
+    internal static Proto.TrainingProgress? TrainingOf(IReadOnlyDictionary<string, object?> fields)
     {
         if (!fields.ContainsKey("loss")) return null;
         double Number(string name) => fields.TryGetValue(name, out var v) && v is not null && v is not string

@@ -21,6 +21,7 @@ public sealed class ReflectionTests : ServerFixture
         {
             "cgtest.v1.Echo",
             "charactergen.v1.Assets",
+            "charactergen.v1.Characters",
             "charactergen.v1.Models",
             "charactergen.v1.Workflows",
             "grpc.health.v1.Health",

@@ -40,7 +40,10 @@ internal sealed class ServeProcess : IDisposable
         return path;
     }
 
-    public static ServeProcess Start(string dataDir, string modelsDir)
+    /// <param name="extraArgs">More `serve` arguments (e.g. --workflows).</param>
+    /// <param name="environment">Extra environment variables (e.g. CHARACTERGEN_CHARACTERS__CHECKPOINT).</param>
+    public static ServeProcess Start(string dataDir, string modelsDir, IEnumerable<string>? extraArgs = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         int grpcPort = FreePort(), httpPort = FreePort();
         while (httpPort == grpcPort) httpPort = FreePort();
@@ -53,6 +56,8 @@ internal sealed class ServeProcess : IDisposable
         };
         foreach (var a in new[] { "serve", "--grpc-port", grpcPort.ToString(), "--http-port", httpPort.ToString(), "--data", dataDir, "--models", modelsDir })
             start.ArgumentList.Add(a);
+        foreach (var a in extraArgs ?? []) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = new Process { StartInfo = start };
         var serve = new ServeProcess(process, httpPort, grpcPort);
         process.OutputDataReceived += (_, e) => serve.Append(e.Data);

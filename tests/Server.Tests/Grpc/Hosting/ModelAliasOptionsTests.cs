@@ -63,7 +63,7 @@ public sealed class ModelAliasOptionsTests
 
             ServeCommand.WarnAboutMissingAliasFiles(options, error);
 
-            Assert.That(error.ToString().Trim(), Is.EqualTo("warning: model alias 'alice': no loras file named 'alice.safetensors'; searched loras/"));
+            Assert.That(error.ToString().Trim(), Is.EqualTo("warning: model alias 'alice': no loras file named 'alice.safetensors'; searched loras/, data:output/character-loras"));
         }
         finally
         {

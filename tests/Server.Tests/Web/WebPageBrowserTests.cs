@@ -106,9 +106,9 @@ public sealed class WebPageBrowserTests
         await SaveScreenshotAsync(browser, "outputs");
 
         // The gallery image as rendered: many colours, not one flat fill.
-        var shot = PngCodec.Decode(await browser.ScreenshotAsync(".gallery img.output"));
+        var shot = CharacterGen.Diffusion.Imaging.ImageDecoder.Decode(await browser.ScreenshotAsync(".gallery img.output"));
         var colours = new HashSet<int>();
-        for (var i = 0; i < shot.Pixels.Length; i += 4) colours.Add(shot.Pixels[i] << 16 | shot.Pixels[i + 1] << 8 | shot.Pixels[i + 2]);
+        for (var i = 0; i < shot.Pixels.Length; i += shot.Channels) colours.Add(shot.Pixels[i] << 16 | shot.Pixels[i + 1] << 8 | shot.Pixels[i + 2]);
         Assert.That(colours, Has.Count.GreaterThan(50), $"{shot.Width}x{shot.Height} screenshot");
         var job = server.Engine.ListJobs().Single();
         Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded));

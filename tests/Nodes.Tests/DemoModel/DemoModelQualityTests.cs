@@ -69,8 +69,7 @@ public sealed class DemoModelQualityTests
 
     private static async Task<DecodedImage> Generate(WorkflowEngine engine, NodeTestEnvironment env, string prompt, int seed)
     {
-        string json = File.ReadAllText(Path.Combine(Repository.Root, "workflows", "txt2img_sd15.json"));
-        ApiWorkflow workflow = WorkflowOverride.ApplyAll(engine.Parse(json),
+        ApiWorkflow workflow = WorkflowOverride.ApplyAll(engine.Parse(Txt2ImgWorkflow.Json(lora: null)),
             [.. DemoSettings, $"6.text=\"{prompt}\"", $"3.seed={seed}"], env.Catalog);
         var submitted = engine.Submit(workflow);
         Assert.That(submitted.Status, Is.EqualTo(SubmitStatus.Queued), submitted.Validation?.ToJsonString());

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.DemoModel;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Execution;
@@ -77,23 +76,7 @@ public sealed class LoraLearnsTests
     /// <summary>txt2img_sd15.json with the demo settings, through a LoraLoader (node 10) when a LoRA is given.</summary>
     private static async Task<DecodedImage> Generate(EngineHarness h, string prompt, int seed, string? lora)
     {
-        JsonObject json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "workflows", "txt2img_sd15.json")))!.AsObject();
-        if (lora is not null)
-        {
-            json["10"] = new JsonObject
-            {
-                ["class_type"] = "LoraLoader",
-                ["inputs"] = new JsonObject
-                {
-                    ["model"] = new JsonArray("4", 0), ["clip"] = new JsonArray("4", 1), ["lora_name"] = lora,
-                    ["strength_model"] = 1.0, ["strength_clip"] = 1.0,
-                },
-            };
-            json["3"]!["inputs"]!["model"] = new JsonArray("10", 0);
-            json["6"]!["inputs"]!["clip"] = new JsonArray("10", 1);
-            json["7"]!["inputs"]!["clip"] = new JsonArray("10", 1);
-        }
-        ApiWorkflow workflow = WorkflowOverride.ApplyAll(h.Engine.Parse(json.ToJsonString()),
+        ApiWorkflow workflow = WorkflowOverride.ApplyAll(h.Engine.Parse(Txt2ImgWorkflow.Json(lora)),
             [.. DemoModelQualityTests.DemoSettings, $"6.text=\"{prompt}\"", $"3.seed={seed}"], h.Env.Catalog);
         var (_, job) = await h.RunAsync(workflow);
         Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);

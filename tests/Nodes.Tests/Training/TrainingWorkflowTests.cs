@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Execution;
@@ -141,21 +140,7 @@ public sealed class TrainingWorkflowTests
 
     private static ApiWorkflow Txt2Img(EngineHarness h, string? lora)
     {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "workflows", "txt2img_sd15.json")))!.AsObject();
-        if (lora is not null)
-        {
-            json["10"] = new JsonObject
-            {
-                ["class_type"] = "LoraLoader",
-                ["inputs"] = new JsonObject
-                {
-                    ["model"] = new JsonArray("4", 0), ["clip"] = new JsonArray("4", 1), ["lora_name"] = lora,
-                    ["strength_model"] = 1.0, ["strength_clip"] = 1.0,
-                },
-            };
-            json["3"]!["inputs"]!["model"] = new JsonArray("10", 0);
-        }
-        return WorkflowOverride.ApplyAll(h.Engine.Parse(json.ToJsonString()),
+        return WorkflowOverride.ApplyAll(h.Engine.Parse(Txt2ImgWorkflow.Json(lora)),
             ["4.ckpt_name=\"" + NodeTestEnvironment.Checkpoint + "\"", "3.steps=3", "5.width=64", "5.height=64"], h.Env.Catalog);
     }
 

@@ -8,7 +8,7 @@
 
 #define CG_API extern "C" __attribute__((visibility("default")))
 
-// Status codes returned by every export. Mirrored in src/Torch/Native/NativeStatus.cs.
+// Status codes returned by every export. Mirrored in src/Tensors/Native/NativeStatus.cs.
 enum cg_status : int32_t {
   CG_OK = 0,
   CG_ERR_TORCH = 1,          // c10::Error not covered below

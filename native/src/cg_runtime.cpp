@@ -33,7 +33,7 @@ void release(cg_tensor h) {
   g_live.fetch_sub(1, std::memory_order_relaxed);
 }
 
-// dtype codes shared with src/Torch/DType.cs. Our own numbering, so the ABI does not depend on
+// dtype codes shared with src/Tensors/DType.cs. Our own numbering, so the ABI does not depend on
 // c10::ScalarType's values, which differ between libtorch versions.
 at::ScalarType scalar_type(int32_t code) {
   switch (code) {

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Workflow;
 
 namespace CharacterGen.GraphRuntime.Bench;

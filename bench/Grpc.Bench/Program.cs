@@ -1,6 +1,6 @@
 using System.Globalization;
 using CharacterGen.GraphRuntime.Engine;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Grpc.Bench;
 using CharacterGen.Grpc.Bench.Protos;
 using CharacterGen.Protos.V1;

@@ -1,4 +1,4 @@
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Validation;
 
 namespace CharacterGen.GraphRuntime.Tests;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Engine;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Workflow;
 
 namespace CharacterGen.GraphRuntime.Tests;

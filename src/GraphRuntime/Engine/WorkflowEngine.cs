@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Jobs;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.GraphRuntime.Validation;
 using CharacterGen.GraphRuntime.Workflow;

@@ -1,4 +1,4 @@
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Workflow;
 
 namespace CharacterGen.GraphRuntime.Execution;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Json;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 
 namespace CharacterGen.GraphRuntime.Execution;
 

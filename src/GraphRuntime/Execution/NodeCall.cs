@@ -1,5 +1,5 @@
 using System.Collections;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 
 namespace CharacterGen.GraphRuntime.Execution;
 

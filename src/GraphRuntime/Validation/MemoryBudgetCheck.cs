@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using static CharacterGen.GraphRuntime.Validation.ValidationErrorTypes;
 
 namespace CharacterGen.GraphRuntime.Validation;

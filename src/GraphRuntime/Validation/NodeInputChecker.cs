@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Json;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Workflow;
 using static CharacterGen.GraphRuntime.Validation.ValidationErrorTypes;
 

@@ -24,6 +24,6 @@ public static class ValidationErrorTypes
     public const string UnknownInput = "unknown_input";
     /// <summary>The summed cost estimate of the workflow exceeds the engine's budget.</summary>
     public const string CostBudgetExceeded = "cost_budget_exceeded";
-    /// <summary>A node's peak memory estimate exceeds the engine's <see cref="Nodes.MemoryBudget"/>.</summary>
+    /// <summary>A node's peak memory estimate exceeds the engine's <see cref="Contracts.MemoryBudget"/>.</summary>
     public const string MemoryBudgetExceeded = "memory_budget_exceeded";
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Json;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 
 namespace CharacterGen.GraphRuntime.Workflow;
 

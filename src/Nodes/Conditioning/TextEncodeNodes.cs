@@ -1,7 +1,7 @@
 using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Text;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;

@@ -1,6 +1,6 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Text;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;

@@ -1,4 +1,4 @@
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;

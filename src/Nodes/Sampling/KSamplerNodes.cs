@@ -1,5 +1,5 @@
 using CharacterGen.Diffusion.Sampling;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;

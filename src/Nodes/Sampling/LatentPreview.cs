@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.Diffusion.Sampling;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Sampling;

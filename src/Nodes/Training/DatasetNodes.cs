@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using CharacterGen.Diffusion.Imaging;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Conditioning;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Latent;

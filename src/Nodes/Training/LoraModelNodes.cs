@@ -1,5 +1,5 @@
 using CharacterGen.Diffusion.Lora;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Image;
 using CharacterGen.Nodes.Runtime;

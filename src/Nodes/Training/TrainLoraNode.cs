@@ -6,7 +6,7 @@ using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.Diffusion.Training;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;

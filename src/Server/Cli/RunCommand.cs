@@ -5,7 +5,7 @@ using System.Text.Json;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Jobs;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Validation;
 using CharacterGen.GraphRuntime.Workflow;
 using CharacterGen.Nodes;

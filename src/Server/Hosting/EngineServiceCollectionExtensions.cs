@@ -1,6 +1,6 @@
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Jobs;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;

@@ -1,4 +1,4 @@
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using Proto = CharacterGen.Protos.V1;
 
 namespace CharacterGen.Server.Workflows;

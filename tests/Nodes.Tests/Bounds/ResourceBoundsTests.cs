@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Models.Vae;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Validation;
 using CharacterGen.GraphRuntime.Workflow;
 using CharacterGen.Nodes.Runtime;

@@ -1,6 +1,6 @@
 using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Sampling;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;

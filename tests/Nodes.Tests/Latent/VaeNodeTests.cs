@@ -8,7 +8,7 @@ namespace CharacterGen.Nodes.Tests.Latent;
 public sealed class VaeNodeTests
 {
     private NodeTestEnvironment _env = null!;
-    private GraphRuntime.Nodes.NodeOutput _loaded = null!;
+    private GraphRuntime.Contracts.NodeOutput _loaded = null!;
     private VaeValue Vae => (VaeValue)_loaded.Values[2]!;
 
     [OneTimeSetUp]

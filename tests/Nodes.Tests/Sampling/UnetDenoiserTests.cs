@@ -9,7 +9,7 @@ namespace CharacterGen.Nodes.Tests.Sampling;
 public sealed class UnetDenoiserTests
 {
     private NodeTestEnvironment _env = null!;
-    private GraphRuntime.Nodes.NodeOutput _loaded = null!;
+    private GraphRuntime.Contracts.NodeOutput _loaded = null!;
     private ModelValue Model => (ModelValue)_loaded.Values[0]!;
 
     [OneTimeSetUp]

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Jobs;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Workflow;
 using CharacterGen.Nodes.Models;
 using CharacterGen.Nodes.Runtime;

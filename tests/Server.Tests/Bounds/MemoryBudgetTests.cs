@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Server.Tests.Cli;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 using CharacterGen.Tensors;

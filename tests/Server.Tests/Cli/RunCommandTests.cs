@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Server.Cli;
 
 namespace CharacterGen.Server.Tests.Cli;

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Jobs;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Server.Hosting;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 using Microsoft.AspNetCore.Builder;

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Engine;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Server.Hosting;
 using CharacterGen.Server.Tests.Grpc.Support;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using CharacterGen.Diffusion.Imaging;
-using CharacterGen.GraphRuntime.Nodes;
+using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Server.ComfyApi;
 

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>The service provider used when the host registers none.</summary>
 internal sealed class NoServices : IServiceProvider

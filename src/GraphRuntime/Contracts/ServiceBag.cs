@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// A minimal typed service provider for hosts without a DI container (the CLI, tests): one instance

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Json;
 
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// ComfyUI's object_info entry for a node (server.py node_info), key for key and in the same order.

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>The three blocks of ComfyUI's INPUT_TYPES.</summary>
 public enum InputSection { Required, Optional, Hidden }

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// What a node's memory hook says about one call: the peak bytes it needs while it runs (its inputs, temporaries and

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// What one node call returns: a value per output slot (an <see cref="IEnumerable{T}"/> for list

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>ComfyUI's socket type names. Types are plain strings so catalogues can add their own.</summary>
 public static class IoTypes

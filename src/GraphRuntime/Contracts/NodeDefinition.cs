@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>Runs one node call. Synchronous: the engine calls it on the job's execution thread.</summary>
 public delegate NodeOutput NodeFunction(NodeContext context, NodeInputs inputs);

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// Undeclared link inputs a node accepts, such as ImpactConcatConditionings' conditioning2..N.

@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>A small fluent builder for <see cref="NodeDefinition"/>s.</summary>
 public sealed class NodeBuilder(string classType)

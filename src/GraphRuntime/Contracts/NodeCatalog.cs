@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>The node classes an engine knows, by class_type, in registration order. Immutable.</summary>
 public sealed class NodeCatalog
@@ -37,13 +37,13 @@ public sealed class NodeCatalog
     public JsonObject ObjectInfo()
     {
         var all = new JsonObject();
-        foreach (var def in _ordered) all[def.ClassType] = Nodes.ObjectInfo.Describe(def);
+        foreach (var def in _ordered) all[def.ClassType] = Contracts.ObjectInfo.Describe(def);
         return all;
     }
 
     /// <summary>GET /object_info/{class}: <c>{class: info}</c>, or <c>{}</c> for an unknown class.</summary>
     public JsonObject ObjectInfo(string classType) =>
-        Find(classType) is { } def ? new JsonObject { [classType] = Nodes.ObjectInfo.Describe(def) } : new JsonObject();
+        Find(classType) is { } def ? new JsonObject { [classType] = Contracts.ObjectInfo.Describe(def) } : new JsonObject();
 
     public string ObjectInfoJson(bool indented = false) =>
         ObjectInfo().ToJsonString(new JsonSerializerOptions { WriteIndented = indented });

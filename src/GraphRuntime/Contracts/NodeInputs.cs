@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// The inputs of one node call, by name: declared inputs first (in declaration order), then dynamic

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// What a running node may see of its job: who it is, a cancellation check, progress reporting,

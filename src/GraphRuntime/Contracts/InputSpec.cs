@@ -1,4 +1,4 @@
-namespace CharacterGen.GraphRuntime.Nodes;
+namespace CharacterGen.GraphRuntime.Contracts;
 
 /// <summary>
 /// One declared input of a node, ComfyUI's <c>(TYPE, {options})</c> tuple as a typed record.

@@ -13,12 +13,12 @@ namespace CharacterGen.Nodes;
 /// <summary>
 /// The production node catalogue: every node class CharacterGen ships, composed from the node groups in this project.
 /// The server, the `run` CLI and the ComfyUI API all take their nodes from here. Nodes that list or touch files use
-/// the folders given here; nodes that load weights need a <see cref="Models.ModelCache"/> among the engine's services.
+/// the folders given here; nodes that load weights need a <see cref="ModelCaching.ModelCache"/> among the engine's services.
 /// </summary>
 public static class BuiltinNodes
 {
     /// <param name="aliases">Model aliases offered by the checkpoint loaders; none when null.</param>
-    public static NodeCatalog Catalog(ModelFolders models, DataFolders data, Models.ModelAliases? aliases = null) =>
+    public static NodeCatalog Catalog(ModelFolders models, DataFolders data, ModelCaching.ModelAliases? aliases = null) =>
         new(Definitions(new NodeFolders(models, data, aliases)));
 
     public static IEnumerable<NodeDefinition> Definitions(NodeFolders folders) =>

@@ -2,7 +2,7 @@ using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;

@@ -1,7 +1,7 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 

@@ -1,5 +1,5 @@
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 

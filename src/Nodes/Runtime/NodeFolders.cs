@@ -1,5 +1,5 @@
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 
 namespace CharacterGen.Nodes.Runtime;
 

@@ -2,7 +2,7 @@ using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Text;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 
 namespace CharacterGen.Nodes.Values;
 

@@ -2,7 +2,7 @@ using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Sampling;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Values;

@@ -1,6 +1,6 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Vae;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 
 namespace CharacterGen.Nodes.Values;
 

@@ -1,5 +1,5 @@
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using Grpc.Core;

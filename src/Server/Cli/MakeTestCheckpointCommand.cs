@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 
 namespace CharacterGen.Server.Cli;
 

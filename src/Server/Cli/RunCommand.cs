@@ -10,7 +10,7 @@ using CharacterGen.GraphRuntime.Validation;
 using CharacterGen.GraphRuntime.Workflow;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 
 namespace CharacterGen.Server.Cli;
@@ -27,7 +27,7 @@ public sealed record RunEnvironment(string? ModelsDirectory, string OutputDirect
 
     /// <summary>Aliases from the models folder's aliases.json (same shape as the server's ModelAliases section).</summary>
     /// <exception cref="InvalidDataException">The file is unreadable or invalid.</exception>
-    public ModelAliases ModelAliases() => Nodes.Models.ModelAliases.Load(ModelFolders().Root);
+    public ModelAliases ModelAliases() => Nodes.ModelCaching.ModelAliases.Load(ModelFolders().Root);
 }
 
 /// <summary>

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.Hosting;
 
 namespace CharacterGen.Server.Cli;

@@ -1,5 +1,5 @@
 using CharacterGen.GraphRuntime.Engine;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Server.ComfyApi;

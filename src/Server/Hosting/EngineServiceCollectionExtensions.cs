@@ -4,7 +4,7 @@ using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Sampling;
 using CharacterGen.Server.Cli;

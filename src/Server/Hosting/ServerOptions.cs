@@ -73,7 +73,7 @@ public sealed record ServerOptions
     /// Model aliases by name: a checkpoint inside checkpoints/ plus LoRAs inside loras/, offered by the checkpoint
     /// loaders and listed by Models.List. Names must not end in .safetensors/.sft (so never collide with files).
     /// </summary>
-    public Dictionary<string, CharacterGen.Nodes.Models.ModelAliasSettings> ModelAliases { get; init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, CharacterGen.Nodes.ModelCaching.ModelAliasSettings> ModelAliases { get; init; } = new(StringComparer.Ordinal);
 
     public GrpcServerOptions Grpc { get; init; } = new();
 
@@ -117,7 +117,7 @@ public sealed record ServerOptions
         if (RetryAfterSeconds is < 1 or > 3600)
             errors.Add($"RetryAfterSeconds must be between 1 and 3600 (got {RetryAfterSeconds}).");
         errors.AddRange(CharacterGen.Server.Storage.DatabaseOption.Validate(Database));
-        errors.AddRange(CharacterGen.Nodes.Models.ModelAliases.Validate(ModelAliases));
+        errors.AddRange(CharacterGen.Nodes.ModelCaching.ModelAliases.Validate(ModelAliases));
         errors.AddRange(Grpc.Validate());
         errors.AddRange(Auth.Validate());
         errors.AddRange(Tls.Validate());

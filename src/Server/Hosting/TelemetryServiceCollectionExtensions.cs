@@ -1,5 +1,5 @@
 using CharacterGen.GraphRuntime.Observability;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.ComfyApi;
 using CharacterGen.Tensors;
 using OpenTelemetry.Exporter;

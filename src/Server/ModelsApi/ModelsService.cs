@@ -1,6 +1,6 @@
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
 using Google.Protobuf.WellKnownTypes;

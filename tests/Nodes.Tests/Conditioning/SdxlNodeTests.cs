@@ -1,7 +1,7 @@
 using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;

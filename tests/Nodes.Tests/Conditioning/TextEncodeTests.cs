@@ -1,5 +1,5 @@
 using CharacterGen.Diffusion.Text;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;

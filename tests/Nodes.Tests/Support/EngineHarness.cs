@@ -4,7 +4,7 @@ using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Workflow;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Sampling;
 

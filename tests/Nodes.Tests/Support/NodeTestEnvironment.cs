@@ -1,6 +1,6 @@
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Files;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Nodes.Tests.Support;

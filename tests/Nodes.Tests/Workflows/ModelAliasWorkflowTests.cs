@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Workflow;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Tensors;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Json;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

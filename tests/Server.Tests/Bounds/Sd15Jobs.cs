@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Events;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 
 namespace CharacterGen.Server.Tests.Bounds;

@@ -1,4 +1,4 @@
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Characters;
 using CharacterGen.Server.Tests.Grpc.RealClients;

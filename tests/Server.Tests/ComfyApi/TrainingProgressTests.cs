@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 
 namespace CharacterGen.Server.Tests.ComfyApi;

@@ -1,5 +1,5 @@
 using CharacterGen.Diffusion.Checkpoints;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using Microsoft.Extensions.DependencyInjection;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.Protos.V1;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using Microsoft.Data.Sqlite;
 
 namespace CharacterGen.Server.Tests.Storage;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.ComfyApi;
 using CharacterGen.Server.Grpc;
 using CharacterGen.Server.Hosting;

@@ -1,6 +1,6 @@
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>Where cached weights live and how many model files stay loaded.</summary>
 public sealed record ModelCacheOptions

@@ -3,7 +3,7 @@ using System.Text.Json;
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Text;
 
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>
 /// Writes a tiny random-weight SD1.5 checkpoint together with a matching small CLIP tokenizer in the sibling folder

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CharacterGen.Nodes.Files;
 
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>
 /// The configured model aliases (per-user or per-character models). An alias name may not end in a weight extension

@@ -3,7 +3,7 @@ using CharacterGen.Nodes.Files;
 using CharacterGen.Tensors;
 using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>
 /// Textual-inversion embeddings from <c>models/embeddings/</c> for <c>embedding:name</c> in prompts (ComfyUI

@@ -1,9 +1,9 @@
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Tests.Models;
+namespace CharacterGen.Nodes.Tests.ModelCaching;
 
 /// <summary>The model cache: one load per file, LRU bound, leases that outlive unloading, reload on change.</summary>
 public sealed class ModelCacheTests

@@ -1,4 +1,4 @@
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>
 /// A loaded model shared by reference count: the <see cref="ModelCache"/> holds one reference while the model is

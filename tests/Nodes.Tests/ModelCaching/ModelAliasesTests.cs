@@ -1,7 +1,7 @@
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 
-namespace CharacterGen.Nodes.Tests.Models;
+namespace CharacterGen.Nodes.Tests.ModelCaching;
 
 /// <summary>Alias settings: validation messages, aliases.json, missing-file warnings.</summary>
 public sealed class ModelAliasesTests

@@ -4,7 +4,7 @@ using CharacterGen.Diffusion.Text;
 using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>
 /// Loaded weights shared by every job: a model file is read once and stays resident (in

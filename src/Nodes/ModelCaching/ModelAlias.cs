@@ -1,4 +1,4 @@
-namespace CharacterGen.Nodes.Models;
+namespace CharacterGen.Nodes.ModelCaching;
 
 /// <summary>A LoRA an alias applies: a name inside loras/ and its strengths (1.0 each by default, as LoraLoader).</summary>
 public sealed record AliasLora

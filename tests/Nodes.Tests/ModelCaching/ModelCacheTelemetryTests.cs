@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CharacterGen.GraphRuntime.Observability;
-using CharacterGen.Nodes.Models;
+using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 
-namespace CharacterGen.Nodes.Tests.Models;
+namespace CharacterGen.Nodes.Tests.ModelCaching;
 
 /// <summary>The model cache reports its hits, misses and load times (and a span per load) through <see cref="Telemetry"/>.</summary>
 public sealed class ModelCacheTelemetryTests

@@ -186,7 +186,7 @@ public sealed partial class CharacterPipeline(
         string? lastProgress = run.LastProgress;
         void OnProgress(Domain.NodeProgress tick)
         {
-            if (tick.Details is null || Workflows.JobEventMapping.TrainingOf(tick.Details) is not { } progress) return;
+            if (tick.Details is null || WorkflowsApi.JobEventMapping.TrainingOf(tick.Details) is not { } progress) return;
             events.Publish(new CharacterEvent { CharacterId = c.Id, TrainingProgress = progress });
             lastProgress = JsonFormatter.Default.Format(progress);
             var now = DateTimeOffset.UtcNow;

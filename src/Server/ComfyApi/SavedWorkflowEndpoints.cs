@@ -1,5 +1,5 @@
 using CharacterGen.Nodes.Files;
-using CharacterGen.Server.Workflows;
+using CharacterGen.Server.WorkflowsApi;
 
 namespace CharacterGen.Server.ComfyApi;
 

@@ -1,5 +1,5 @@
 using CharacterGen.Server.ModelsApi;
-using CharacterGen.Server.Workflows;
+using CharacterGen.Server.WorkflowsApi;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CharacterGen.Server.Hosting;

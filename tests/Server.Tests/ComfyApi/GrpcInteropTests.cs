@@ -1,7 +1,7 @@
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 using CharacterGen.Server.Tests.Grpc.Support;
-using WorkflowsClient = CharacterGen.Server.Tests.Workflows.Support.WorkflowsClient;
+using WorkflowsClient = CharacterGen.Server.Tests.WorkflowsApi.Support.WorkflowsClient;
 using Google.Protobuf.WellKnownTypes;
 
 namespace CharacterGen.Server.Tests.ComfyApi;

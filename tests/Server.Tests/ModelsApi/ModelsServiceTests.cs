@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;
-using CharacterGen.Server.Tests.Workflows.Support;
+using CharacterGen.Server.Tests.WorkflowsApi.Support;
 
 namespace CharacterGen.Server.Tests.ModelsApi;
 

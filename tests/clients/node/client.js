@@ -2,7 +2,7 @@
 // Real-client check of CharacterGen's gRPC server with @grpc/grpc-js and @grpc/proto-loader.
 // Loads the repository's .proto files at run time, then exercises health, reflection, assets,
 // errors, deadlines and gzip against a running server. With "--workflows true" (a server with the test
-// node catalogue of tests/Server.Tests/Workflows/Support/TestNodes.cs) it also runs workflows end to
+// node catalogue of tests/Server.Tests/WorkflowsApi/Support/TestNodes.cs) it also runs workflows end to
 // end, cancels one, hits a deadline and lists models. Prints one PASS/FAIL line per check and exits
 // non-zero if any check failed.
 //

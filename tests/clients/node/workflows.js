@@ -1,5 +1,5 @@
 // Workflows/Models checks of the Node real client (client.js --workflows true). They need a server with
-// the test node catalogue (tests/Server.Tests/Workflows/Support/TestNodes.cs): Const, Steps (progress,
+// the test node catalogue (tests/Server.Tests/WorkflowsApi/Support/TestNodes.cs): Const, Steps (progress,
 // optional gate that waits until the job is cancelled), SaveText (writes a file, ui.images).
 'use strict';
 

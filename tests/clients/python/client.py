@@ -3,7 +3,7 @@
 
 Generates stubs from the repository's .proto files into a temp folder, then exercises health,
 reflection, assets, errors, deadlines and gzip against a running server. With --workflows (a server
-with the test node catalogue of tests/Server.Tests/Workflows/Support/TestNodes.cs) it also runs
+with the test node catalogue of tests/Server.Tests/WorkflowsApi/Support/TestNodes.cs) it also runs
 workflows end to end, cancels one, hits a deadline and lists models. Prints one PASS/FAIL line per
 check and exits non-zero if any check failed.
 

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Tensors;

@@ -1,5 +1,5 @@
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.Nodes.Image;
+using CharacterGen.Diffusion.Imaging;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;

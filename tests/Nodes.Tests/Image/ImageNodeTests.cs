@@ -161,7 +161,7 @@ public sealed class ImageNodeTests
     public void Lanczos_is_bit_exact_with_pillow(int width, int height, int outWidth, int outHeight, int channels, string sha256, byte[] head)
     {
         byte[] pattern = Enumerable.Range(0, width * height * channels).Select(i => (byte)((i * 37 + 11) % 256)).ToArray();
-        byte[] result = CharacterGen.Nodes.Image.Lanczos.Resize(pattern, width, height, channels, outWidth, outHeight);
+        byte[] result = Lanczos.Resize(pattern, width, height, channels, outWidth, outHeight);
         Assert.That(result.Take(head.Length), Is.EqualTo(head));
         Assert.That(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(result)), Is.EqualTo(sha256));
     }

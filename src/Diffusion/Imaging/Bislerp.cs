@@ -1,13 +1,13 @@
 using CharacterGen.Diffusion;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Image;
+namespace CharacterGen.Diffusion.Imaging;
 
 /// <summary>
 /// ComfyUI's bislerp upscale (comfy.utils.bislerp): bilinear resizing where each pair of neighbouring channel vectors is
 /// spherically interpolated (direction) with linearly interpolated length, first along the width, then the height.
 /// </summary>
-internal static class Bislerp
+public static class Bislerp
 {
     /// <summary>[N, C, H, W] → [N, C, height, width] in the input's dtype.</summary>
     public static Tensor Resize(Tensor samples, long width, long height)

@@ -1,14 +1,14 @@
 using CharacterGen.Diffusion;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Image;
+namespace CharacterGen.Diffusion.Imaging;
 
 /// <summary>
 /// ComfyUI's "lanczos" resize: the images go to 8-bit, are resized by Pillow's Lanczos filter (support 3, widened when
 /// shrinking; separable, horizontal pass first; 22-bit fixed-point coefficients as Pillow's Resample.c) and come back
 /// as value/255.
 /// </summary>
-internal static class Lanczos
+public static class Lanczos
 {
     private const int PrecisionBits = 32 - 8 - 2;
     private const double Support = 3.0;

@@ -1,12 +1,12 @@
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Image;
+namespace CharacterGen.Diffusion.Imaging;
 
 /// <summary>
 /// ComfyUI's comfy.utils.common_upscale for NCHW tensors: an optional centre crop to the new aspect ratio, then
 /// torch interpolate (align_corners false, no antialias), PIL's Lanczos on 8-bit pixels, or bislerp.
 /// </summary>
-internal static class Resampling
+public static class Resampling
 {
     public static IReadOnlyList<string> LatentMethods { get; } = ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"];
     public static IReadOnlyList<string> ImageMethods { get; } = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"];

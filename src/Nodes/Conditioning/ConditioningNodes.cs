@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Nodes.Sampling;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;

@@ -51,38 +51,16 @@ public sealed class ModelCache : IDisposable
     public ModelLease<AutoencoderKL> Vae(string path) =>
         Acquire("vae", path, p => CheckpointLoader.LoadVae(p, Options.EffectiveWeightDType, Options.Device));
 
-    /// <summary>
-    /// The CLIP tokenizer for a checkpoint: a sibling folder <c>NAME.tokenizer/</c> (vocab.json + merges.txt) wins;
-    /// otherwise the shared one in <c>models/text_encoders/clip_tokenizer/</c>.
-    /// </summary>
-    /// <exception cref="TokenizerFilesNotFoundException">Neither is there; the message names both places.</exception>
+    /// <summary>The CLIP tokenizer for a checkpoint (<see cref="CheckpointTokenizer.Locate"/>), read again when its files change.</summary>
+    /// <exception cref="TokenizerFilesNotFoundException">Neither place has it; the message names both.</exception>
     public ClipTokenizer TokenizerFor(string checkpointPath, string modelsRoot)
     {
-        string sibling = SiblingTokenizerFolder(checkpointPath);
-        string vocab = Path.Combine(sibling, ClipTokenizer.VocabFileName), merges = Path.Combine(sibling, ClipTokenizer.MergesFileName);
-        if (File.Exists(vocab) && File.Exists(merges))
-            return CachedTokenizer(sibling, [vocab, merges], () => ClipTokenizer.FromHuggingFaceFiles(vocab, merges));
-
-        string shared = Path.GetFullPath(Path.Combine(modelsRoot, ClipTokenizer.ModelsSubfolder));
-        string[] files = [Path.Combine(shared, ClipTokenizer.VocabFileName), Path.Combine(shared, ClipTokenizer.MergesFileName),
-            Path.Combine(shared, ClipTokenizer.BpeMergesFileName)];
-        try
-        {
-            return CachedTokenizer(shared, files, () => ClipTokenizer.FromModelsFolder(modelsRoot));
-        }
-        catch (TokenizerFilesNotFoundException e)
-        {
-            throw new TokenizerFilesNotFoundException(e.Folder,
-                $"no CLIP tokenizer for '{Path.GetFileName(checkpointPath)}': put {ClipTokenizer.VocabFileName} and " +
-                $"{ClipTokenizer.MergesFileName} in {sibling}{Path.DirectorySeparatorChar} (this checkpoint only), or in " +
-                $"{shared}{Path.DirectorySeparatorChar} ({ClipTokenizer.VocabFileName} + {ClipTokenizer.MergesFileName}, " +
-                $"or {ClipTokenizer.BpeMergesFileName}) for every checkpoint");
-        }
+        TokenizerSource source = CheckpointTokenizer.Locate(checkpointPath, modelsRoot);
+        return CachedTokenizer(source.Folder, source.Files, source.Load);
     }
 
     /// <summary><c>checkpoints/NAME.safetensors</c> → <c>checkpoints/NAME.tokenizer</c>.</summary>
-    public static string SiblingTokenizerFolder(string checkpointPath) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, Path.GetFileNameWithoutExtension(checkpointPath) + ".tokenizer");
+    public static string SiblingTokenizerFolder(string checkpointPath) => CheckpointTokenizer.SiblingFolder(checkpointPath);
 
     /// <summary>Unloads everything (ComfyUI's /free unload_models): weights go once no value holds a lease.</summary>
     public void Free()
@@ -147,7 +125,7 @@ public sealed class ModelCache : IDisposable
         }
     }
 
-    private ClipTokenizer CachedTokenizer(string folder, string[] files, Func<ClipTokenizer> load)
+    private ClipTokenizer CachedTokenizer(string folder, IReadOnlyList<string> files, Func<ClipTokenizer> load)
     {
         var fingerprint = FileFingerprint.OfAll(files);
         lock (_gate)

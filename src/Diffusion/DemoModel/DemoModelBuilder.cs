@@ -3,6 +3,7 @@ using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.Tensors;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
@@ -6,7 +7,7 @@ using CharacterGen.Tensors;
 using CharacterGen.Tensors.Nn;
 using CharacterGen.Tensors.Safetensors;
 
-namespace CharacterGen.Diffusion.Checkpoints;
+namespace CharacterGen.Diffusion.RandomWeights;
 
 /// <summary>
 /// Writes random-weight checkpoints in the real single-file key layout, for tests and demos: deterministic from the

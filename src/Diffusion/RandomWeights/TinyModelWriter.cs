@@ -3,7 +3,7 @@ using System.Text.Json;
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Text;
 
-namespace CharacterGen.Nodes.ModelCaching;
+namespace CharacterGen.Diffusion.RandomWeights;
 
 /// <summary>
 /// Writes a tiny random-weight SD1.5 checkpoint together with a matching small CLIP tokenizer in the sibling folder
@@ -40,7 +40,7 @@ public static class TinyModelWriter
         string full = Path.GetFullPath(checkpointPath);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         TestCheckpoints.WriteSd15(full, seed, TinySizes.Default.WithVocabSize(vocabulary.Count));
-        string folder = ModelCache.SiblingTokenizerFolder(full);
+        string folder = CheckpointTokenizer.SiblingFolder(full);
         WriteTokenizer(folder, vocabulary);
         return new Written(full, folder, vocabulary.Count);
     }
@@ -57,7 +57,7 @@ public static class TinyModelWriter
             Clip = config.Clip! with { VocabSize = vocabulary.Count }, ClipG = config.ClipG! with { VocabSize = vocabulary.Count },
         };
         TestCheckpoints.Write(full, config, seed);
-        string folder = ModelCache.SiblingTokenizerFolder(full);
+        string folder = CheckpointTokenizer.SiblingFolder(full);
         WriteTokenizer(folder, vocabulary);
         return new Written(full, folder, vocabulary.Count);
     }

@@ -1,8 +1,9 @@
+using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
 
-namespace CharacterGen.Diffusion.Checkpoints;
+namespace CharacterGen.Diffusion.RandomWeights;
 
 /// <summary>
 /// Widths of a tiny SD1.5-layout test checkpoint. The defaults keep every structural feature of SD1.5 (down- and

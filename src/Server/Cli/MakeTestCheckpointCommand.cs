@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CharacterGen.Nodes.ModelCaching;
+using CharacterGen.Diffusion.RandomWeights;
 
 namespace CharacterGen.Server.Cli;
 

@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Tests.Models;
 using CharacterGen.Tensors;
 using CharacterGen.Tensors.Safetensors;

@@ -2,6 +2,7 @@ using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Tests.Models;
 using CharacterGen.Tensors.Safetensors;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Models.Unet;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Tensors;
 
 namespace CharacterGen.Diffusion.Tests.Models;

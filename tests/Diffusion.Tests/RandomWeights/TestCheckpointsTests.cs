@@ -2,10 +2,11 @@ using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Models.Vae;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Tests.Models;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Diffusion.Tests.Checkpoints;
+namespace CharacterGen.Diffusion.Tests.RandomWeights;
 
 public sealed class TestCheckpointsTests
 {

@@ -1,5 +1,6 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Lora;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Training;
 using CharacterGen.Tensors;
 

@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Conditioning;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.ModelCaching;

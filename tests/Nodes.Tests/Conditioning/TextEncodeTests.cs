@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
@@ -174,7 +175,7 @@ public sealed class TextEncodeTests
         using var env = NodeTestEnvironment.Create(withCheckpoint: false);
         Directory.CreateDirectory(Path.GetDirectoryName(env.CheckpointPath("real-vocab.safetensors"))!);
         using (Torch.NewScope())
-            CharacterGen.Diffusion.Checkpoints.TestCheckpoints.WriteSd15(env.CheckpointPath("real-vocab.safetensors"), seed: 3);
+            CharacterGen.Diffusion.RandomWeights.TestCheckpoints.WriteSd15(env.CheckpointPath("real-vocab.safetensors"), seed: 3);
         string shared = Path.Combine(env.Models.Root, "text_encoders", "clip_tokenizer");
         Directory.CreateDirectory(shared);
         File.Copy(Repository.ClipBpeMerges, Path.Combine(shared, ClipTokenizer.BpeMergesFileName));

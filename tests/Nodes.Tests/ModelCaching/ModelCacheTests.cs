@@ -90,7 +90,7 @@ public sealed class ModelCacheTests
     {
         string dir = Path.Combine(_env.Models.Root, "vae");
         Directory.CreateDirectory(dir);
-        using (Torch.NewScope()) CharacterGen.Diffusion.Checkpoints.TestCheckpoints.WriteVae(Path.Combine(dir, "tiny-vae.safetensors"), seed: 4);
+        using (Torch.NewScope()) CharacterGen.Diffusion.RandomWeights.TestCheckpoints.WriteVae(Path.Combine(dir, "tiny-vae.safetensors"), seed: 4);
         Assert.That(_env.Node("VAELoader").FindInput("vae_name")!.CurrentOptions(), Is.EqualTo(new[] { "tiny-vae.safetensors" }));
         using var vae = _env.Run<VaeValue>("VAELoader", ("vae_name", "tiny-vae.safetensors"));
         Assert.That(vae.DownscaleFactor, Is.EqualTo(8));

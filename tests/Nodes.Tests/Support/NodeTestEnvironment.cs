@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.ModelCaching;

@@ -39,7 +39,7 @@ public sealed class WorkflowEngineTests
     public async Task The_shipped_sdxl_workflow_runs_on_a_tiny_sdxl_checkpoint()
     {
         await using var h = EngineHarness.Create();
-        using (Torch.NewScope()) CharacterGen.Nodes.ModelCaching.TinyModelWriter.WriteSdxl(h.Env.CheckpointPath(NodeTestEnvironment.Checkpoint), seed: 6);
+        using (Torch.NewScope()) CharacterGen.Diffusion.RandomWeights.TinyModelWriter.WriteSdxl(h.Env.CheckpointPath(NodeTestEnvironment.Checkpoint), seed: 6);
         var (_, job) = await h.RunAsync(h.Workflow("txt2img_sdxl.json", Small));
         Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
         var image = ImageDecoder.Decode(File.ReadAllBytes(h.SavedFiles(job).Single()));

@@ -64,7 +64,7 @@ public sealed class MemoryBudgetTests
         var root = Path.Combine(Path.GetTempPath(), "cg-budget-" + Guid.NewGuid().ToString("N"));
         try
         {
-            CharacterGen.Nodes.ModelCaching.TinyModelWriter.WriteSd15(Path.Combine(root, "models", "checkpoints", Sd15Jobs.Checkpoint), seed: 5);
+            CharacterGen.Diffusion.RandomWeights.TinyModelWriter.WriteSd15(Path.Combine(root, "models", "checkpoints", Sd15Jobs.Checkpoint), seed: 5);
             var workflow = Path.Combine(root, "wf.json");
             File.WriteAllText(workflow, Sd15Jobs.Txt2Img(16384, 16384).ToJsonString());
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.Tests.ComfyApi.Support;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
 
 namespace CharacterGen.Server.Tests.Bounds;

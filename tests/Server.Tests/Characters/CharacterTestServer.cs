@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Characters;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.Tests.ComfyApi.Support;
 

@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
 using Microsoft.Extensions.DependencyInjection;
 using CharacterGen.GraphRuntime.Engine;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
 using Microsoft.Data.Sqlite;
 

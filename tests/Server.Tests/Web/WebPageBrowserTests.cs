@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Server.ComfyApi;

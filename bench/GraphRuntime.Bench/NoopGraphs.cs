@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Bench;
 

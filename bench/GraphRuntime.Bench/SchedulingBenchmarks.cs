@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using CharacterGen.GraphRuntime.Engine;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Bench;
 

@@ -179,13 +179,13 @@ public class JobTests
     public async Task A_workflow_validated_first_can_be_submitted_without_validating_again()
     {
         await using var engine = _nodes.Engine();
-        var validation = engine.Validate(Workflow.ApiWorkflow.Parse(Quick(5)));
+        var validation = engine.Validate(WorkflowFormat.ApiWorkflow.Parse(Quick(5)));
         Assert.That(validation.IsValid);
         var submitted = engine.Submit(validation);
         Assert.That(submitted.Accepted);
         Assert.That((await engine.WaitAsync(submitted.JobId!)).Outputs["2"]["value"], Is.EqualTo(new List<object?> { 5L }));
 
-        var invalid = engine.Validate(Workflow.ApiWorkflow.Parse("""{"1": {"class_type": "Const", "inputs": {}}, "2": {"class_type": "Output", "inputs": {"value": ["1", 0]}}}"""));
+        var invalid = engine.Validate(WorkflowFormat.ApiWorkflow.Parse("""{"1": {"class_type": "Const", "inputs": {}}, "2": {"class_type": "Output", "inputs": {"value": ["1", 0]}}}"""));
         Assert.That(engine.Submit(invalid).Status, Is.EqualTo(SubmitStatus.Invalid));
     }
 

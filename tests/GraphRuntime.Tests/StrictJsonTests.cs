@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using static CharacterGen.GraphRuntime.Validation.ValidationErrorTypes;
 
 namespace CharacterGen.GraphRuntime.Tests;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Validation;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using static CharacterGen.GraphRuntime.Validation.ValidationErrorTypes;
 
 namespace CharacterGen.GraphRuntime.Tests;

@@ -4,7 +4,7 @@ using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Validation;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Engine;
 

@@ -6,7 +6,7 @@ using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.GraphRuntime.Validation;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Engine;
 

@@ -1,5 +1,5 @@
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Execution;
 

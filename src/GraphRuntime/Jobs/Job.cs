@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 
 namespace CharacterGen.GraphRuntime.Jobs;
 

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Json;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using static CharacterGen.GraphRuntime.Validation.ValidationErrorTypes;
 
 namespace CharacterGen.GraphRuntime.Validation;

@@ -7,7 +7,7 @@ using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Validation;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.ModelCaching;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Validation;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Grpc;

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.GraphRuntime.Validation;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;

@@ -3,7 +3,7 @@ using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Execution;
 using CharacterGen.GraphRuntime.Jobs;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Tests.Support;
 

@@ -1,7 +1,7 @@
 using CharacterGen.Diffusion.DemoModel;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.Tests.Support;
 
 namespace CharacterGen.Nodes.Tests.DemoModel;

@@ -3,7 +3,7 @@ using CharacterGen.GraphRuntime.Engine;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Jobs;
 using CharacterGen.GraphRuntime.Contracts;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Sampling;

@@ -1,7 +1,7 @@
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Events;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Tensors;
 using CharacterGen.Tensors.Safetensors;

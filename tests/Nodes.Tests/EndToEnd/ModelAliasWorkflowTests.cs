@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Tests.Workflows;
+namespace CharacterGen.Nodes.Tests.EndToEnd;
 
 /// <summary>A model alias (checkpoint + LoRAs) in CheckpointLoaderSimple: listed, and the same image as the explicit LoraLoaders.</summary>
 public sealed class ModelAliasWorkflowTests

@@ -5,7 +5,7 @@ using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Tests.Workflows;
+namespace CharacterGen.Nodes.Tests.EndToEnd;
 
 /// <summary>The opt-in reduced-precision weights on the CPU (CHARACTERGEN_WEIGHT_DTYPE) run the whole pipeline.</summary>
 public sealed class WeightDTypeTests

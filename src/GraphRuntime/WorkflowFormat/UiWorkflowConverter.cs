@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Json;
 using CharacterGen.GraphRuntime.Contracts;
 
-namespace CharacterGen.GraphRuntime.Workflow;
+namespace CharacterGen.GraphRuntime.WorkflowFormat;
 
 /// <summary>
 /// Converts the workflow that ComfyUI's "Save" writes (LiteGraph: nodes, links, widgets_values, groups)

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Json;
 
-namespace CharacterGen.GraphRuntime.Workflow;
+namespace CharacterGen.GraphRuntime.WorkflowFormat;
 
 /// <summary>
 /// A workflow in ComfyUI's API format: <c>{node_id: {class_type, inputs, _meta}}</c>. Inputs are

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Json;
 using CharacterGen.GraphRuntime.Contracts;
 
-namespace CharacterGen.GraphRuntime.Workflow;
+namespace CharacterGen.GraphRuntime.WorkflowFormat;
 
 /// <summary>Reads a workflow file in either format: API (<c>{id: {class_type, inputs}}</c>) or the UI's "Save" format.</summary>
 public static class WorkflowLoader

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CharacterGen.GraphRuntime.Contracts;
 
-namespace CharacterGen.GraphRuntime.Workflow;
+namespace CharacterGen.GraphRuntime.WorkflowFormat;
 
 /// <summary>An override was malformed or names a node or input that does not exist.</summary>
 public sealed class WorkflowOverrideException(string message) : ArgumentException(message);

@@ -9,7 +9,7 @@ using CharacterGen.Nodes.Sampling;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Tests.Workflows;
+namespace CharacterGen.Nodes.Tests.EndToEnd;
 
 /// <summary>The shipped txt2img workflow through one WorkflowEngine: caching, validation, progress, memory, cancellation.</summary>
 public sealed class WorkflowEngineTests

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Execution;
-using CharacterGen.GraphRuntime.Workflow;
+using CharacterGen.GraphRuntime.WorkflowFormat;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Tensors;
 
-namespace CharacterGen.Nodes.Tests.Workflows;
+namespace CharacterGen.Nodes.Tests.EndToEnd;
 
 /// <summary>txt2img through LoraLoader on the engine: the LoRA changes the image, and the shared weights come back exactly.</summary>
 public sealed class LoraWorkflowTests

@@ -20,6 +20,7 @@ export function trainingSection(changed: (c: Character) => void) {
   const lora = h("p", { className: "lora" });
   let chart = new LossChart();
   let lastStep = 0; // a rejoined Watch repeats the last step in its snapshot
+  let running = false; // the status line says "Training…" until the state moves on
   const chartSlot = h("div", {}, chart.element);
 
   const form = h("form", {
@@ -32,6 +33,7 @@ export function trainingSection(changed: (c: Character) => void) {
         });
         chartSlot.replaceChildren((chart = new LossChart()).element);
         lastStep = 0;
+        running = true;
         changed(c);
         return `Training ${c.training?.steps ?? "?"} steps…`;
       });
@@ -53,7 +55,7 @@ export function trainingSection(changed: (c: Character) => void) {
 
   const element = h("section", { className: "step", "aria-labelledby": "train-title" },
     h("h3", { id: "train-title" }, "3. Train"),
-    h("p", { className: "hint" }, "Trains the character's LoRA on the training set (at least 5 images); blank fields take the defaults."),
+    h("p", { className: "hint" }, "Trains the character's LoRA on the training set (the server needs at least 5 images unless configured otherwise); blank fields take the defaults."),
     form, h("div", { className: "progress-row" }, h("label", { htmlFor: bar.id }, "Steps"), bar, progressText),
     chartSlot, lora, status.element);
 
@@ -69,6 +71,10 @@ export function trainingSection(changed: (c: Character) => void) {
       element.dataset.applies = String([CharacterState.BASE_APPROVED, CharacterState.TRAINING, CharacterState.READY, CharacterState.ERROR].includes(c.state));
       if (c.training?.progress) showProgress(c.training.progress);
       else { bar.value = 0; progressText.textContent = c.training ? "Waiting for the first step…" : "Not trained yet."; }
+      if (running && c.state !== CharacterState.TRAINING) {
+        running = false;
+        status.say(c.state === CharacterState.READY ? "Trained: the LoRA is saved and scenes can be rendered." : "Training stopped.");
+      }
       lora.textContent = c.loraName ? `LoRA: ${c.loraName} (trigger word ${c.triggerWord})` : "";
     },
     /** A training step finished (Watch): the bar, the text and the chart move on. */

@@ -17,6 +17,7 @@ export function trainingSetSection(changed: (c: Character) => void) {
   const progressText = h("span", { className: "progress-text" });
   const grid = h("div", { className: "grid training", role: "list", "aria-label": "Training images" });
   const viewer = imageViewer();
+  let running = false; // the status line says "Rendering…" until the set is done
 
   const form = h("form", {
     className: "training-set", "aria-label": "Generate the training set",
@@ -26,6 +27,7 @@ export function trainingSetSection(changed: (c: Character) => void) {
         const customPrompts = prompts.value.split("\n").map((p) => p.trim()).filter(Boolean);
         const c = await characters.generateTrainingSet({ characterId: id, count: numberOf(count), customPrompts, variationStrength: numberOf(strength) });
         grid.replaceChildren(); // a new set replaces the old one
+        running = true;
         changed(c);
         return `Rendering ${c.trainingSetTotal} image(s)…`;
       });
@@ -75,6 +77,10 @@ export function trainingSetSection(changed: (c: Character) => void) {
     reload: load,
     update(c: Character) {
       element.dataset.applies = String([CharacterState.BASE_APPROVED, CharacterState.GENERATING_TRAINING, CharacterState.ERROR].includes(c.state));
+      if (running && c.state !== CharacterState.GENERATING_TRAINING) {
+        running = false;
+        status.say(c.state === CharacterState.ERROR ? "" : `Training set done: ${c.trainingImageCount} image(s).`);
+      }
       if (c.state === CharacterState.GENERATING_TRAINING || c.trainingSetTotal > 0) showProgress(c.trainingSetDone, c.trainingSetTotal);
       else showProgress(c.trainingImageCount, c.trainingImageCount);
     },

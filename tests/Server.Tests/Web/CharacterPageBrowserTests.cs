@@ -177,6 +177,12 @@ public sealed class CharacterPageBrowserTests
         Assert.That(await ColoursAsync(browser, $"{Scene} .scenes img"), Is.GreaterThan(50), "the scene is not one flat fill");
         await SaveScreenshotAsync(browser, "web-character-scene", Scene);
 
+        // The whole character page fits a phone's width (no sideways scrolling).
+        await browser.SetViewportAsync(390, 844, mobile: true);
+        Assert.That((await browser.EvaluateAsync("document.documentElement.scrollWidth <= innerWidth"))!.GetValue<bool>(),
+            (await browser.EvaluateAsync("[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > innerWidth).map(e => e.tagName + '.' + e.className).slice(0, 5).join(' ')"))!.ToString());
+        await browser.SetViewportAsync(1280, 800);
+
         await browser.EvaluateAsync("location.hash = '#/characters'");
         await browser.WaitForAsync("document.querySelector('.characters li')?.dataset.state === 'ready'", Slow);
         await SaveScreenshotAsync(browser, "web-characters");

@@ -13,7 +13,8 @@ FROM nvidia/cuda:${CUDA_VERSION}-cudnn-devel-${UBUNTU} AS build
 ARG TORCH_VERSION=2.7.1
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cu128
 ENV DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ make python3 python3-pip curl ca-certificates libicu74 \
+# nodejs/npm (18.x in Ubuntu 24.04, as in Debian 12) build the web page from web/package-lock.json.
+RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ make python3 python3-pip curl ca-certificates libicu74 nodejs npm \
  && pip3 install --break-system-packages --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
  && curl -sSL https://dot.net/v1/dotnet-install.sh | bash -s -- --channel 10.0 --install-dir /usr/share/dotnet \
  && ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
@@ -27,7 +28,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libvips42 libgo
  && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin charactergen \
  && mkdir -p /data /models && chown charactergen:charactergen /data
 COPY --from=build /out /app
-ENV LD_LIBRARY_PATH=/app/lib CHARACTERGEN_DEVICE=cuda:0
+# The web page (GET / on the HTTP port) and the shipped workflows come with the app.
+ENV LD_LIBRARY_PATH=/app/lib CHARACTERGEN_DEVICE=cuda:0 CHARACTERGEN_WEBROOT=/app/web CHARACTERGEN_WORKFLOWSDIR=/app/workflows
 USER charactergen
 EXPOSE 50051 8188
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \

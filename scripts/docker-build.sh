@@ -2,7 +2,8 @@
 # The Dockerfile's build stage, as a script so that scripts/docker-mirror.sh runs exactly the same commands here:
 # publishes the self-contained `charactergen` server into OUT_DIR, with the libtorch it was built against beside it
 # in OUT_DIR/lib when that libtorch is not the system's (CG_TORCH_PREFIX or CG_TORCH_FROM_PYTHON=1, see
-# native/CMakeLists.txt).
+# native/CMakeLists.txt), the web page in OUT_DIR/web (built with Node from web/'s lockfile) and the shipped
+# workflows in OUT_DIR/workflows (the Run screen's saved workflows and the character steps).
 #   scripts/docker-build.sh OUT_DIR
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,6 +12,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet publish src/Server/CharacterGen.Server.csproj -c Release -r linux-x64 --self-contained -p:DebugType=none \
   -o "$out" -nologo -v q "-clp:ErrorsOnly;NoSummary"
+
+# The page's build takes protoc from the Grpc.Tools package the publish just restored.
+scripts/build-web.sh
+rm -rf "$out/web" "$out/workflows"
+cp -r web/dist "$out/web"
+cp -r workflows "$out/workflows"
 
 # A PyTorch wheel's libtorch lives in site-packages/torch/lib, its CUDA libraries in site-packages/nvidia/*/lib:
 # both go to OUT_DIR/lib (the image sets LD_LIBRARY_PATH to it).

@@ -29,7 +29,7 @@ const include = join(fromNuget("grpc.tools", "build/native/include/google/protob
 const httpRules = join(fromNuget("microsoft.aspnetcore.grpc.jsontranscoding", "content/protos/google/api/annotations.proto"), "content/protos");
 rmSync(generated, { recursive: true, force: true });
 mkdirSync(generated, { recursive: true });
-const sources = ["workflows", "models", "assets"].map((name) => `charactergen/v1/${name}.proto`)
+const sources = ["workflows", "models", "assets", "characters"].map((name) => `charactergen/v1/${name}.proto`)
   .concat(["google/api/annotations.proto", "google/api/http.proto", "google/rpc/status.proto"]);
 execFileSync(protoc, [
   `--plugin=protoc-gen-es=${join(here, "node_modules", ".bin", "protoc-gen-es")}`,

@@ -4,6 +4,8 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Workflows } from "./gen/charactergen/v1/workflows_pb";
 import { Models } from "./gen/charactergen/v1/models_pb";
+import { Characters } from "./gen/charactergen/v1/characters_pb";
+import { Assets } from "./gen/charactergen/v1/assets_pb";
 
 const keyStorage = "charactergen.apiKey";
 
@@ -19,9 +21,11 @@ const withKey: Interceptor = (next) => (request) => {
   return next(request);
 };
 
-const transport = createGrpcWebTransport({ baseUrl: location.origin, useBinaryFormat: true, interceptors: [withKey] });
+export const transport = createGrpcWebTransport({ baseUrl: location.origin, useBinaryFormat: true, interceptors: [withKey] });
 export const workflows = createClient(Workflows, transport);
 export const models = createClient(Models, transport);
+export const characters = createClient(Characters, transport);
+export const assets = createClient(Assets, transport);
 
 export const isUnauthenticated = (error: unknown) => ConnectError.from(error).code === Code.Unauthenticated;
 export const errorText = (error: unknown) => ConnectError.from(error).rawMessage;

@@ -7,6 +7,7 @@ export class LossChart {
 
   add(step: number, loss: number, smoothed: number) {
     this.points.push({ step, loss, smoothed });
+    this.element.dataset.points = String(this.points.length);
     this.element.setAttribute("aria-label", `Training loss per step: step ${step}, loss ${loss.toFixed(4)}, smoothed ${smoothed.toFixed(4)}`);
     this.draw();
   }

@@ -1,6 +1,6 @@
 // A tiny element builder: the page needs no framework.
-/** One screen of the page: its element, and what to load when it is shown (once a key is accepted). */
-export interface Screen { element: HTMLElement; refresh?: () => Promise<void>; }
+/** One screen of the page: its element, what to load when it is shown (once a key is accepted), what to stop when left. */
+export interface Screen { element: HTMLElement; refresh?: () => Promise<void>; leave?: () => void; }
 
 type Child = Node | string | null | undefined | false;
 

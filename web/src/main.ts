@@ -1,5 +1,8 @@
-// The page: a key prompt when the server wants one, then three screens (Run, Live, Outputs) switched by the URL hash.
+// The page: a key prompt when the server wants one, then the screens (Run, Live, Outputs, Characters and one
+// character) switched by the URL hash.
 import { apiKey, isUnauthenticated, models } from "./api";
+import { characterScreen } from "./characters/detail";
+import { charactersScreen } from "./characters/list";
 import { field, h, type Screen } from "./dom";
 import { liveScreen } from "./live";
 import { outputsScreen } from "./outputs";
@@ -8,7 +11,9 @@ import { runScreen } from "./run";
 const outputs = outputsScreen();
 const live = liveScreen((jobId) => { void outputs.show(jobId); });
 const run = runScreen((jobId) => { location.hash = "#/live"; live.watch(jobId); });
-const screens: Record<string, Screen> = { run, live, outputs };
+const characterList = charactersScreen((characterId) => { location.hash = `#/characters/${characterId}`; });
+const character = characterScreen();
+const screens: Record<string, Screen> = { run, live, outputs, characters: characterList };
 
 const main = h("main", { id: "main", hidden: true });
 const links = Object.keys(screens).map((name) =>
@@ -25,12 +30,19 @@ document.body.append(
   h("header", {}, h("h1", {}, "CharacterGen"), h("nav", { "aria-label": "Screens" }, ...links)),
   keyForm, main);
 
+let current: Screen | undefined;
+
 function route() {
   const name = location.hash.replace(/^#\//, "") || "run";
-  const screen = screens[name] ?? run;
+  const characterId = /^characters\/(c-[0-9a-f]+)$/.exec(name)?.[1];
+  const screen: Screen = characterId ? character : screens[name] ?? run;
+  if (current !== screen) current?.leave?.();
+  current = screen;
   main.replaceChildren(screen.element);
-  for (const link of links) link.toggleAttribute("aria-current", link.dataset.screen === name);
-  if (screen !== live) void screen.refresh?.().catch(() => undefined);
+  const section = characterId ? "characters" : name;
+  for (const link of links) link.toggleAttribute("aria-current", link.dataset.screen === section);
+  if (characterId) void character.open(characterId);
+  else if (screen !== live) void screen.refresh?.().catch(() => undefined);
 }
 
 /** Probes the API; shows the key prompt (and no data) until a call is accepted. */

@@ -13,9 +13,12 @@ export function runScreen(onSubmitted: (jobId: string) => void): Screen {
 
   const load = (text: string) => { json.value = text; showInputs(); };
   saved.addEventListener("change", async () => {
-    if (!saved.value) return;
-    try { load(await (await httpGet(`/api/workflows/${encodeURI(saved.value)}`)).text()); }
-    catch (error) { status.textContent = `Could not load ${saved.value}: ${error}`; }
+    const name = saved.value;
+    if (!name) return;
+    try {
+      const text = await (await httpGet(`/api/workflows/${encodeURI(name)}`)).text();
+      if (saved.value === name) load(text); // typing a name moves through several choices; only the last one loads
+    } catch (error) { status.textContent = `Could not load ${name}: ${error}`; }
   });
   json.addEventListener("input", showInputs);
   json.addEventListener("dragover", (event) => event.preventDefault());

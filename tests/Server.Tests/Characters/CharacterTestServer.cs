@@ -33,7 +33,9 @@ public sealed class CharacterTestServer : IAsyncDisposable
     public Protos.V1.Characters.CharactersClient Client { get; }
     public string DataDir => Server.Options.DataDir;
 
-    public static async Task<CharacterTestServer> StartAsync(Func<CharacterOptions, CharacterOptions>? configure = null, string? database = null)
+    /// <param name="server">Further server options (e.g. the web page's root for the browser tests).</param>
+    public static async Task<CharacterTestServer> StartAsync(Func<CharacterOptions, CharacterOptions>? configure = null, string? database = null,
+        Func<Hosting.ServerOptions, Hosting.ServerOptions>? server = null)
     {
         var models = Directory.CreateTempSubdirectory("cg-characters-models-").FullName;
         WriteCheckpoint(Path.Combine(models, "checkpoints", Checkpoint));
@@ -50,15 +52,15 @@ public sealed class CharacterTestServer : IAsyncDisposable
             UserModels = new(StringComparer.Ordinal) { ["alice"] = "alice-model" },
         };
         characters = configure?.Invoke(characters) ?? characters;
-        var server = await TestServer.StartAsync(options => options with
+        var started = await TestServer.StartAsync(options => (server ?? (o => o))(options with
         {
             ModelsDir = models,
             WorkflowsDir = Path.Combine(Repository.Root, "workflows"),
             Database = database,
             Characters = characters,
             ModelAliases = new(StringComparer.Ordinal) { ["alice-model"] = new ModelAliasSettings { Checkpoint = Checkpoint } },
-        });
-        return new CharacterTestServer(server, models);
+        }));
+        return new CharacterTestServer(started, models);
     }
 
     /// <summary>The tiny SD1.5 checkpoint, or a copy of (a link to) CG_CHARACTER_CHECKPOINT with its tokenizer.</summary>

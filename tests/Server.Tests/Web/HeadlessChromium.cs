@@ -155,6 +155,46 @@ public sealed class HeadlessChromium : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Presses one key as the keyboard would (keyDown with its text, then keyUp), so focus moves, :focus-visible
+    /// applies and buttons activate as for a person: "Tab", "Shift+Tab", "Enter", " ", "ArrowDown", or one character.
+    /// </summary>
+    public async Task PressAsync(string key)
+    {
+        var shift = key.StartsWith("Shift+", StringComparison.Ordinal);
+        if (shift) key = key["Shift+".Length..];
+        var (code, keyCode, text) = key switch
+        {
+            "Tab" => ("Tab", 9, ""),
+            "Enter" => ("Enter", 13, "\r"),
+            " " => ("Space", 32, " "),
+            "Escape" => ("Escape", 27, ""),
+            "ArrowDown" => ("ArrowDown", 40, ""),
+            "ArrowUp" => ("ArrowUp", 38, ""),
+            "Backspace" => ("Backspace", 8, ""),
+            _ when key.Length == 1 && char.IsAsciiLetter(key[0]) => ("Key" + char.ToUpperInvariant(key[0]), char.ToUpperInvariant(key[0]), key),
+            _ when key.Length == 1 && char.IsAsciiDigit(key[0]) => ("Digit" + key, key[0], key),
+            _ when key.Length == 1 => ("", 0, key), // punctuation: its text is what the page sees
+            _ => throw new ArgumentException($"no key code for {key}", nameof(key)),
+        };
+        foreach (var type in new[] { "keyDown", "keyUp" })
+        {
+            var parameters = new JsonObject
+            {
+                ["type"] = type, ["key"] = key, ["code"] = code, ["windowsVirtualKeyCode"] = keyCode, ["nativeVirtualKeyCode"] = keyCode,
+                ["modifiers"] = shift ? 8 : 0,
+            };
+            if (type == "keyDown" && text.Length > 0) parameters["text"] = text;
+            await SendAsync("Input.dispatchKeyEvent", parameters);
+        }
+    }
+
+    /// <summary>Types <paramref name="text"/> key by key into the focused element.</summary>
+    public async Task TypeAsync(string text)
+    {
+        foreach (var c in text) await PressAsync(c.ToString());
+    }
+
     /// <summary>A PNG of the viewport, or of the element <paramref name="selector"/> names.</summary>
     public async Task<byte[]> ScreenshotAsync(string? selector = null)
     {

@@ -21,7 +21,7 @@ public sealed class WebPageBrowserTests
     private const string ApiKey = "web-page-test-key-0123456789";
     private static readonly TimeSpan Slow = TimeSpan.FromMinutes(3);
 
-    private static string WebRoot()
+    internal static string WebRoot()
     {
         var root = Path.Combine(Repository.Root, "web", "dist");
         if (!File.Exists(Path.Combine(root, "index.html")))
@@ -29,7 +29,7 @@ public sealed class WebPageBrowserTests
         return root;
     }
 
-    private static async Task<ComfyServer> StartServerAsync(Func<ServerOptions, ServerOptions>? configure = null)
+    internal static async Task<ComfyServer> StartServerAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {
         var webRoot = WebRoot();
         var server = await ComfyServer.StartAsync(o =>
@@ -48,7 +48,7 @@ public sealed class WebPageBrowserTests
     }
 
     /// <summary>Picks a saved workflow in the Run screen and waits for its inputs.</summary>
-    private static async Task PickSavedWorkflowAsync(HeadlessChromium browser, string name)
+    internal static async Task PickSavedWorkflowAsync(HeadlessChromium browser, string name)
     {
         await browser.WaitForAsync($"[...document.querySelectorAll('select[name=saved] option')].some(o => o.value === '{name}')", Slow);
         await browser.EvaluateAsync($"(() => {{ const s = document.querySelector('select[name=saved]'); s.value = '{name}'; s.dispatchEvent(new Event('change')); }})()");

@@ -15,7 +15,7 @@ namespace CharacterGen.Server.Tests.Characters;
 [NonParallelizable]
 public sealed class CharacterDemoModelTests
 {
-    private static readonly (string Prompt, long Seed)[] Scenes = [("on a black background", 31), ("on a grey background", 32), ("", 33)];
+    private static readonly (string Prompt, long Seed)[] Scenes = [("on a black background", 31), ("on a grey background", 32), ("on a white background", 33)];
 
     [Test]
     public async Task Scenes_show_the_trained_character_and_not_without_its_lora()
@@ -46,7 +46,7 @@ public sealed class CharacterDemoModelTests
         Assert.That(character.ForegroundPixels, Is.GreaterThan(200), "the base image shows a shape");
 
         await client.ApproveAsync(new ApproveRequest { CharacterId = id, CandidateId = created.Candidate.CandidateId });
-        await client.GenerateTrainingSetAsync(new GenerateTrainingSetRequest { CharacterId = id, Count = 6 });
+        await client.GenerateTrainingSetAsync(new GenerateTrainingSetRequest { CharacterId = id, Count = 6, VariationStrength = 0.3 });
         Assert.That((await CharacterFlowTests.WaitIdleAsync(client, id)).State, Is.EqualTo(State.BaseApproved));
         await client.TrainAsync(new TrainRequest { CharacterId = id, LearningRate = 3e-3 });
         var ready = await CharacterFlowTests.WaitIdleAsync(client, id);

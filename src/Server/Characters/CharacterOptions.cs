@@ -86,4 +86,5 @@ public static class CharacterLimits
     public const int MaxTextLength = 2000;
     public const int MaxNameLength = 200;
     public const int MaxClientRequestIdLength = 128;
+    public const int MaxTriggerWordLength = 32;
 }

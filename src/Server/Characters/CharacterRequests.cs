@@ -22,6 +22,15 @@ public sealed class CharacterRequests(CharacterOptions options, ModelFolders mod
             RpcErrors.ThrowInvalidArgument(field, $"must be at most {CharacterLimits.MaxTextLength} characters");
     }
 
+    /// <summary>A trigger word is one caption token's worth of text: no spaces or commas, which would split it.</summary>
+    public static void RequireTriggerWord(string value, string field)
+    {
+        if (value.Length > CharacterLimits.MaxTriggerWordLength)
+            RpcErrors.ThrowInvalidArgument(field, $"must be at most {CharacterLimits.MaxTriggerWordLength} characters");
+        if (!value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            RpcErrors.ThrowInvalidArgument(field, "may hold only letters, digits, '_' and '-' (one word)");
+    }
+
     public static void RequireRequestId(string value, string field)
     {
         if (value.Length > CharacterLimits.MaxClientRequestIdLength)

@@ -21,6 +21,7 @@ public sealed partial class CharactersService(
         if (request.Name.Length > CharacterLimits.MaxNameLength)
             RpcErrors.ThrowInvalidArgument("name", $"must be at most {CharacterLimits.MaxNameLength} characters");
         CharacterRequests.RequireRequestId(request.ClientRequestId, "client_request_id");
+        CharacterRequests.RequireTriggerWord(request.TriggerWord, "trigger_word");
         CharacterRequests.RequireFraction(request.PhotoStrength, "photo_strength");
         if (request.ClientRequestId.Length > 0 && store.FindByRequestId(request.ClientRequestId) is { } earlier)
             return await CreatedAsync(earlier, alreadyCreated: true, request.InlineImages, context.CancellationToken);
@@ -37,7 +38,7 @@ public sealed partial class CharactersService(
             Description = request.Description,
             NegativePrompt = request.NegativePrompt,
             Checkpoint = checkpoint,
-            TriggerWord = "cg" + id[2..8],
+            TriggerWord = request.TriggerWord.Length > 0 ? request.TriggerWord : "cg" + id[2..8],
             Render = new RenderDefaults(render.Width, render.Height, render.Steps, render.Cfg),
             ClientRequestId = request.ClientRequestId.Length > 0 ? request.ClientRequestId : null,
             CreatedAt = now,

@@ -31,7 +31,7 @@ public sealed class StepWorkflows(string folder, CharacterOptions options)
 
     /// <summary>One training-set image: img2img from the approved base image with the variation prompt.</summary>
     public StepWorkflow TrainingImage(CharacterRecord c, string baseInput, string prompt, RenderParameters render, double strength) =>
-        Rendered(Variation, c.Checkpoint, TrainingCaption(c, prompt), c.NegativePrompt, render, $"characters/{c.Id}/training")
+        Rendered(Variation, c.Checkpoint, VariationPrompt(c, prompt), c.NegativePrompt, render, $"characters/{c.Id}/training")
             .Set(StepBindings.BaseImage, baseInput)
             .Set(StepBindings.Denoise, strength);
 
@@ -59,9 +59,15 @@ public sealed class StepWorkflows(string folder, CharacterOptions options)
     public StepWorkflow UserImage(string user, string model, string prompt, string negative, RenderParameters render) =>
         Rendered(Base, model, prompt, negative, render, $"users/{user}/image");
 
-    /// <summary>The caption a training image is rendered from and trained with: trigger word, description, variation.</summary>
-    public static string TrainingCaption(CharacterRecord c, string variationPrompt) =>
-        $"{c.TriggerWord}, {c.Description}, {variationPrompt}";
+    /// <summary>What a training image is rendered from: the description (what the base model needs to draw the character), then the variation.</summary>
+    public static string VariationPrompt(CharacterRecord c, string variationPrompt) => $"{c.Description}, {variationPrompt}";
+
+    /// <summary>
+    /// What a training image is trained with: the trigger word, then the variation. The description is left out so that
+    /// the trigger word is the only words every caption shares: it comes to stand for everything that stays the same
+    /// (the character), and a scene prompt "&lt;trigger&gt;, &lt;prompt&gt;" has the captions' shape.
+    /// </summary>
+    public static string TrainingCaption(CharacterRecord c, string variationPrompt) => $"{c.TriggerWord}, {variationPrompt}";
 
     private StepWorkflow Rendered(string name, string checkpoint, string prompt, string negative, RenderParameters render, string savePrefix)
     {

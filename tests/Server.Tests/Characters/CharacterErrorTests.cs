@@ -51,6 +51,7 @@ public sealed class CharacterErrorTests
     [TestCase("checkpoint", "checkpoint")]
     [TestCase("seed", "render.seed")]
     [TestCase("strength", "photo_strength")]
+    [TestCase("trigger", "trigger_word")]
     public async Task Invalid_create_fields_are_named(string broken, string field)
     {
         var request = new CreateCharacterRequest { Description = broken.Length == 0 ? "" : "a wizard" };
@@ -60,6 +61,7 @@ public sealed class CharacterErrorTests
             case "checkpoint": request.Checkpoint = "missing.safetensors"; break;
             case "seed": request.Render = new RenderSettings { Seed = -5 }; break;
             case "strength": request.PhotoStrength = 1.5; break;
+            case "trigger": request.TriggerWord = "two words"; break;
         }
         var error = (await Assert.ThrowsAsync<RpcException>(async () => await Client.CreateAsync(request)))!;
 

@@ -113,9 +113,9 @@ public sealed class CharacterFlowTests
     }
 
     /// <summary>Follows a Watch with until_idle to its end and returns the character then.</summary>
-    internal static async Task<Character> WaitIdleAsync(Protos.V1.Characters.CharactersClient client, string id)
+    internal static async Task<Character> WaitIdleAsync(Protos.V1.Characters.CharactersClient client, string id, TimeSpan? hang = null)
     {
-        using var guard = new CancellationTokenSource(Hang);
+        using var guard = new CancellationTokenSource(hang ?? Hang);
         using var call = client.Watch(new WatchCharacterRequest { CharacterId = id, UntilIdle = true }, cancellationToken: guard.Token);
         await foreach (var _ in call.ResponseStream.ReadAllAsync(guard.Token)) { }
         return await client.GetAsync(new GetCharacterRequest { CharacterId = id });

@@ -63,48 +63,61 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
             }
         }
 
-        IReadOnlyList<int[]> batches = order.Batches(epoch);
-        int startStep = step, images = 0;
-        var clock = Stopwatch.StartNew();
-        while (step < options.Steps)
+        bool checkpointing = unet.GradientCheckpointing;
+        unet.GradientCheckpointing = options.GradientCheckpointing;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            double rate = schedule.RateAt(step);
-            optimizer.LearningRate = rate;
-            double stepLoss = 0;
-            for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
-            {
-                if (batchIndex >= batches.Count)
-                {
-                    epoch++;
-                    batchIndex = 0;
-                    batches = order.Batches(epoch);
-                }
-                int[] batch = batches[batchIndex++];
-                stepLoss += MicroStep(batch, loss, generator, device, options.GradientAccumulationSteps);
-                images += batch.Length;
-            }
-            if (options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(parameters, options.MaxGradNorm);
-            optimizer.Step();
-            optimizer.ZeroGrad();
-            step++;
-            losses.Add(stepLoss);
-            ema = SmoothingFactor * ema + (1 - SmoothingFactor) * stepLoss;
-
-            if (options.CheckpointEvery > 0 && checkpointPath is not null && step % options.CheckpointEvery == 0 && step < options.Steps)
-                new TrainingCheckpoint
-                {
-                    Fingerprint = fingerprint, Step = step, Epoch = epoch, BatchIndex = batchIndex, OptimizerSteps = optimizer.StepCount,
-                    GeneratorState = generator.GetState(), Losses = losses, SmoothedLossState = ema,
-                    Parameters = parameters, ExpAvg = optimizer.ExpAvg, ExpAvgSq = optimizer.ExpAvgSq,
-                }.Save(checkpointPath);
-
-            double seconds = clock.Elapsed.TotalSeconds, done = step - startStep;
-            onStep?.Invoke(new TrainingProgress(step, options.Steps, epoch + 1, stepLoss, ema / (1 - Math.Pow(SmoothingFactor, step)), rate,
-                seconds > 0 ? images / seconds : 0, TimeSpan.FromSeconds(seconds / done * (options.Steps - step))));
+            TrainSteps();
         }
-
+        finally
+        {
+            unet.GradientCheckpointing = checkpointing;
+        }
         return new TrainedLora(network.KohyaTensors(), Metadata(), losses, step);
+
+        void TrainSteps()
+        {
+            IReadOnlyList<int[]> batches = order.Batches(epoch);
+            int startStep = step, images = 0;
+            var clock = Stopwatch.StartNew();
+            while (step < options.Steps)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                double rate = schedule.RateAt(step);
+                optimizer.LearningRate = rate;
+                double stepLoss = 0;
+                for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
+                {
+                    if (batchIndex >= batches.Count)
+                    {
+                        epoch++;
+                        batchIndex = 0;
+                        batches = order.Batches(epoch);
+                    }
+                    int[] batch = batches[batchIndex++];
+                    stepLoss += MicroStep(batch, loss, generator, device, options.GradientAccumulationSteps);
+                    images += batch.Length;
+                }
+                if (options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(parameters, options.MaxGradNorm);
+                optimizer.Step();
+                optimizer.ZeroGrad();
+                step++;
+                losses.Add(stepLoss);
+                ema = SmoothingFactor * ema + (1 - SmoothingFactor) * stepLoss;
+
+                if (options.CheckpointEvery > 0 && checkpointPath is not null && step % options.CheckpointEvery == 0 && step < options.Steps)
+                    new TrainingCheckpoint
+                    {
+                        Fingerprint = fingerprint, Step = step, Epoch = epoch, BatchIndex = batchIndex, OptimizerSteps = optimizer.StepCount,
+                        GeneratorState = generator.GetState(), Losses = losses, SmoothedLossState = ema,
+                        Parameters = parameters, ExpAvg = optimizer.ExpAvg, ExpAvgSq = optimizer.ExpAvgSq,
+                    }.Save(checkpointPath);
+
+                double seconds = clock.Elapsed.TotalSeconds, done = step - startStep;
+                onStep?.Invoke(new TrainingProgress(step, options.Steps, epoch + 1, stepLoss, ema / (1 - Math.Pow(SmoothingFactor, step)), rate,
+                    seconds > 0 ? images / seconds : 0, TimeSpan.FromSeconds(seconds / done * (options.Steps - step))));
+            }
+        }
     }
 
     // One batch forward and backward; returns its loss (already divided by the accumulation count).
@@ -117,7 +130,9 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
         int[] timesteps = Torch.RandInt(0, loss.Schedule.Timesteps, [batch.Length], generator).ToArray<long>().Select(t => (int)t).ToArray();
         Tensor noise = Torch.Randn(x0.Shape, generator).To(device);
         Tensor noised = loss.Noised(x0, noise, timesteps);
-        Tensor prediction = unet.Forward(noised, Torch.FromArray(timesteps.Select(t => (float)t).ToArray()), context, y);
+        Tensor prediction;
+        using (options.MixedPrecision == MixedPrecision.Bf16 ? Autocast.Enable(device) : null)
+            prediction = unet.Forward(noised, Torch.FromArray(timesteps.Select(t => (float)t).ToArray()), context, y);
         Tensor value = loss.Loss(prediction, loss.Target(x0, noise, timesteps), timesteps) / accumulation;
         value.Backward();
         return value.Item();
@@ -151,6 +166,7 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
             ["ss_seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
             ["ss_network_train_unet_only"] = "True",
             ["ss_cache_latents"] = "True",
+            ["ss_mixed_precision"] = options.MixedPrecision == MixedPrecision.Bf16 ? "bf16" : "no",
             ["ss_training_comment"] = Invariant($"CharacterGen; targets {options.Targets}, loss {options.LossFunction}/{options.LossWeighting}"),
         };
     }

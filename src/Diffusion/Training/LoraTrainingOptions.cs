@@ -38,6 +38,19 @@ public sealed record LoraTrainingOptions
     /// <summary>Write a resumable checkpoint every this many optimizer steps (0: never).</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// Recompute each UNet block's activations in the backward pass instead of keeping them (less memory, about one
+    /// more forward of time). The numbers are identical either way, so it is not part of <see cref="Fingerprint"/>:
+    /// a run may resume with it switched.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
+
+    /// <summary>
+    /// <see cref="MixedPrecision.Bf16"/>: the UNet's forward runs under bf16 autocast (matmuls and convolutions in bf16,
+    /// float32 weights, float32 LoRA master weights and optimizer state); the loss is computed in float32.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
+
     public double EffectiveAlpha => Alpha ?? Rank;
 
     public void Validate()
@@ -54,5 +67,15 @@ public sealed record LoraTrainingOptions
 
     /// <summary>A stable text of every option (record printing is culture-invariant for these types).</summary>
     public string Fingerprint() => FormattableString.Invariant(
-        $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}");
+        $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}") + (MixedPrecision == MixedPrecision.No ? "" : $"|{MixedPrecision}");
+}
+
+/// <summary>The precision of the training forward pass (accelerate's --mixed_precision).</summary>
+public enum MixedPrecision
+{
+    /// <summary>Everything in the model's weight dtype.</summary>
+    No,
+
+    /// <summary>bf16 autocast over float32 weights.</summary>
+    Bf16,
 }

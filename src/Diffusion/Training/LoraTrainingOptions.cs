@@ -51,6 +51,15 @@ public sealed record LoraTrainingOptions
     /// </summary>
     public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
 
+    /// <summary>
+    /// Also train LoRA on the text encoder's attention and MLP linears (kohya's lora_te_ modules; same rank and
+    /// alpha); the text embeddings are then computed every step from the samples' tokens instead of cached.
+    /// </summary>
+    public bool TrainTextEncoder { get; init; }
+
+    /// <summary>The text encoder LoRA's learning rate (kohya --text_encoder_lr), following the same schedule; null: <see cref="LearningRate"/>.</summary>
+    public double? TextEncoderLearningRate { get; init; }
+
     public double EffectiveAlpha => Alpha ?? Rank;
 
     public void Validate()
@@ -63,11 +72,14 @@ public sealed record LoraTrainingOptions
         ArgumentOutOfRangeException.ThrowIfNegative(WarmupSteps);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxGradNorm);
         ArgumentOutOfRangeException.ThrowIfNegative(CheckpointEvery);
+        if (TextEncoderLearningRate is double te) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(te);
     }
 
     /// <summary>A stable text of every option (record printing is culture-invariant for these types).</summary>
     public string Fingerprint() => FormattableString.Invariant(
-        $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}") + (MixedPrecision == MixedPrecision.No ? "" : $"|{MixedPrecision}");
+        $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}")
+        + (MixedPrecision == MixedPrecision.No ? "" : $"|{MixedPrecision}")
+        + (TrainTextEncoder ? FormattableString.Invariant($"|te:{TextEncoderLearningRate ?? LearningRate:R}") : "");
 }
 
 /// <summary>The precision of the training forward pass (accelerate's --mixed_precision).</summary>

@@ -13,10 +13,15 @@ namespace CharacterGen.Tensors;
 /// </summary>
 public static unsafe class GradientCheckpoint
 {
+    // A block that failed while being recomputed in backward (on this thread, as CPU backward runs on the caller's):
+    // Autograd.Backward rethrows it, so a cancel inside a block stays an OperationCanceledException.
+    [ThreadStatic] private static ExceptionDispatchInfo? t_blockFailure;
+
     /// <summary>
     /// Returns block(inputs). With grad mode on, the output joins the graph and gradients reach the inputs that require
     /// them and every trainable tensor the block uses; with grad off it is a plain call. The block gets fresh aliases of
-    /// the inputs, which it must not keep; it may run again (on the backward thread) until the graph is freed.
+    /// the inputs, which it must not keep; it may run again (on the backward thread) until the graph is freed. An
+    /// exception of the block is rethrown as itself, by this call or by the backward pass that recomputed it.
     /// </summary>
     public static Tensor Run(Func<Tensor[], Tensor> block, params Tensor[] inputs)
     {
@@ -34,6 +39,7 @@ public static unsafe class GradientCheckpoint
             }
             // The native side owns state from here: it releases it exactly once, even when the call fails.
             int status = NativeMethods.cg_checkpoint(&Invoke, &Release, state, handles, inputs.Length, out nint r);
+            t_blockFailure = null;
             call.Failure?.Throw();
             return Tensor.FromNative(status, r);
         }
@@ -70,8 +76,20 @@ public static unsafe class GradientCheckpoint
         catch (Exception e)
         {
             call.Failure ??= ExceptionDispatchInfo.Capture(e);
+            t_blockFailure ??= call.Failure;
             return 1;
         }
+    }
+
+    /// <summary>Forgets an earlier block failure on this thread (before a backward pass).</summary>
+    internal static void ClearBlockFailure() => t_blockFailure = null;
+
+    /// <summary>After a failed backward pass: throws the block's own exception if a recomputed block caused it.</summary>
+    internal static void RethrowBlockFailure()
+    {
+        ExceptionDispatchInfo? failure = t_blockFailure;
+        t_blockFailure = null;
+        failure?.Throw();
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -92,4 +92,20 @@ public sealed class GradientCheckpointTests
         Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
         Assert.That(Torch.NativeLiveTensors, Is.EqualTo(native));
     }
+
+    [Test]
+    public void ABlockFailingInItsBackwardRecomputeThrowsItsOwnException()
+    {
+        long baseline = Tensor.LiveCount;
+        using (var scope = Torch.NewScope())
+        {
+            Tensor w = Torch.Ones([2]);
+            w.RequiresGrad = true;
+            int calls = 0;
+            Tensor y = GradientCheckpoint.Run(xs => ++calls == 2 ? throw new OperationCanceledException("cancelled mid-backward") : xs[0] * w, Torch.Ones([2]));
+            Assert.Throws<OperationCanceledException>(() => y.Sum().Backward());
+            Assert.That(calls, Is.EqualTo(2));
+        }
+        Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
+    }
 }

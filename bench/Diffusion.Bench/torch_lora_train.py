@@ -4,10 +4,13 @@
 The UNet is the independent plain-PyTorch LDM UNet of tests/Diffusion.Tests/Fixtures/make_model_fixtures.py with full
 SD1.5 shapes and random fan-in-scaled weights (frozen). LoRA (rank R, alpha R) sits beside every attention projection
 (attn1/attn2 to_q, to_k, to_v, to_out.0) as a side branch, the way PEFT and kohya run it. One step: batch 1, timestep
-500, noise, x_t, ε-MSE, backward, torch.optim.AdamW.step() and zero_grad().
-Usage: torch_lora_train.py REPO_ROOT THREADS LATENT_SIZE RANK RUNS
+500, noise, x_t, ε-MSE, backward, torch.optim.AdamW.step() and zero_grad(). CHECKPOINT=1 recomputes every
+input/middle/output block in backward (torch.utils.checkpoint, non-reentrant). Prints the median of RUNS steps after
+one warm-up step.
+Usage: torch_lora_train.py REPO_ROOT THREADS LATENT_SIZE RANK RUNS [CHECKPOINT=0]
 """
 import json
+import statistics
 import os
 import re
 import sys
@@ -15,12 +18,14 @@ import time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 sys.path.insert(0, os.path.join(sys.argv[1], "tests", "Diffusion.Tests", "Fixtures"))
 import make_model_fixtures as ref  # noqa: E402
 
 torch.set_num_threads(int(sys.argv[2]))
 size, rank, runs = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+checkpointing = len(sys.argv) > 6 and sys.argv[6] == "1"
 SD15 = dict(in_channels=4, out_channels=4, model_channels=320, channel_mult=[1, 2, 4, 4], num_res_blocks=2,
             transformer_depth=[1, 1, 1, 0], transformer_depth_middle=1, context_dim=768, num_heads=8,
             num_head_channels=-1, use_linear_in_transformer=False)
@@ -52,10 +57,14 @@ t = torch.tensor([500.0])
 ac = 0.2771  # ᾱ at t = 500; the value does not change the cost
 
 
+def checkpointed(run, q, h, skip_shape):
+    return torch.utils.checkpoint.checkpoint(lambda z: run(q, z, skip_shape), h, use_reentrant=False)
+
+
 def step():
     noise = torch.randn(x0.shape, generator=gen)
     xt = ac ** 0.5 * x0 + (1 - ac) ** 0.5 * noise
-    loss = F.mse_loss(ref.unet_forward(sd, SD15, xt, t, ctx), noise)
+    loss = F.mse_loss(ref.unet_forward(sd, SD15, xt, t, ctx, block=checkpointed if checkpointing else None), noise)
     loss.backward()
     opt.step()
     opt.zero_grad()
@@ -68,4 +77,4 @@ for _ in range(runs):
     t0 = time.perf_counter()
     step()
     times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": sum(times) / len(times), "lora_layers": len(lora)}))
+print(json.dumps({"seconds": statistics.median(times), "lora_layers": len(lora)}))

@@ -15,3 +15,15 @@ CG_API int32_t cg_memory_trim(int32_t* released) {
 #endif
   CG_CATCH
 }
+
+// Bytes the C library's allocator has handed out and not yet taken back (heap chunks plus mmap'd blocks), where
+// libtorch's CPU tensors live; -1 where the C library cannot say. Process-wide, so only differences mean anything.
+CG_API int32_t cg_memory_in_use(int64_t* bytes) {
+  CG_TRY
+  *bytes = -1;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 info = mallinfo2();
+  *bytes = static_cast<int64_t>(info.uordblks + info.hblkhd);
+#endif
+  CG_CATCH
+}

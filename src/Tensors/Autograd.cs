@@ -28,7 +28,10 @@ public static class Autograd
     public static void Backward(Tensor output, Tensor? gradient = null)
     {
         using var g = new BorrowedHandle(gradient);
-        NativeStatus.Check(NativeMethods.cg_autograd_backward(output, g.Handle));
+        GradientCheckpoint.ClearBlockFailure();
+        int status = NativeMethods.cg_autograd_backward(output, g.Handle);
+        if (status != NativeStatus.Ok) GradientCheckpoint.RethrowBlockFailure();
+        NativeStatus.Check(status);
     }
 
     public readonly struct GradModeScope : IDisposable

@@ -14,4 +14,14 @@ public static class HostMemory
         NativeStatus.Check(NativeMethods.cg_memory_trim(out int released));
         return released != 0;
     }
+
+    /// <summary>
+    /// Bytes of native heap in use (allocated and not freed), where libtorch's CPU tensors live; null where the C
+    /// library cannot report it. Process-wide: compare two readings on one thread with nothing else running.
+    /// </summary>
+    public static long? InUseBytes()
+    {
+        NativeStatus.Check(NativeMethods.cg_memory_in_use(out long bytes));
+        return bytes < 0 ? null : bytes;
+    }
 }

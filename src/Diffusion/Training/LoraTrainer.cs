@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Models.Clip;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Tensors;
 using CharacterGen.Tensors.Optim;
@@ -15,8 +16,13 @@ namespace CharacterGen.Diffusion.Training;
 /// into the LoRA only, then clip, set the scheduled learning rate and take an AdamW step. Deterministic on the CPU;
 /// resumable from <see cref="TrainingCheckpoint"/>s with bit-identical losses.
 /// </summary>
+/// <remarks>
+/// With <see cref="LoraTrainingOptions.TrainTextEncoder"/>, <paramref name="textEncoder"/> (SD1.x's CLIP) gets its own
+/// LoRA and AdamW (its learning rate, the same schedule), and each batch's context is its last layer, final-normed
+/// (ComfyUI's SD1 default), from the samples' tokens.
+/// </remarks>
 public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionType prediction, IReadOnlyList<TrainingSample> samples,
-    LoraTrainingOptions options)
+    LoraTrainingOptions options, ClipTextModel? textEncoder = null)
 {
     private const double SmoothingFactor = 0.9;
 
@@ -34,6 +40,10 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
         if (samples.Count == 0) throw new ArgumentException("the training dataset is empty");
         if (unet.Config.AdmInChannels is not null && samples.Any(s => s.Adm is null))
             throw new ArgumentException("an SDXL UNet needs the ADM vector (pooled text and sizes) of every training sample");
+        if (options.TrainTextEncoder && (textEncoder is null || unet.Config.AdmInChannels is not null))
+            throw new ArgumentException("text-encoder training needs an SD1.x checkpoint's text encoder");
+        if (options.TrainTextEncoder && samples.Any(s => s.Tokens is null))
+            throw new ArgumentException("text-encoder training needs the token ids of every training sample");
         string fingerprint = runIdentity + "|" + options.Fingerprint();
         Device device = unet.OutConv.Weight.Value.Device;
         var loss = new DiffusionLoss(new DiffusionNoiseSchedule(), prediction, options.LossFunction, options.LossWeighting);
@@ -42,8 +52,17 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
 
         using var network = new LoraNetwork(unet, family, options.Targets, options.Rank, options.EffectiveAlpha, options.Seed);
         if (initialLora is not null) network.LoadKohyaTensors(initialLora);
-        IReadOnlyList<Tensor> parameters = network.Parameters;
-        using var optimizer = new AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        using LoraNetwork? teNetwork = options.TrainTextEncoder
+            ? LoraNetwork.ForTextEncoder(textEncoder!, options.Rank, options.EffectiveAlpha, unchecked(options.Seed + 1)) : null;
+        if (teNetwork is not null && initialLora is not null && initialLora.Keys.Any(k => k.StartsWith(LoraNetwork.TextEncoderPrefix, StringComparison.Ordinal)))
+            teNetwork.LoadKohyaTensors(initialLora);
+        IReadOnlyList<Tensor> unetParameters = network.Parameters, teParameters = teNetwork?.Parameters ?? [];
+        // Checkpoints and clipping see one list: the UNet's parameters, then the text encoder's.
+        IReadOnlyList<Tensor> parameters = [.. unetParameters, .. teParameters];
+        using var optimizer = new AdamW(unetParameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        double teRate = options.TextEncoderLearningRate ?? options.LearningRate;
+        using AdamW? teOptimizer = teNetwork is null ? null
+            : new AdamW(teParameters, teRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         using var generator = new Generator(options.Seed);
         int step = 0, epoch = 0, batchIndex = 0;
         double ema = 0;
@@ -56,55 +75,74 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
             {
                 using (Autograd.NoGrad())
                     for (int i = 0; i < parameters.Count; i++) parameters[i].Copy_(resumed.Parameters[i]);
-                optimizer.LoadState(resumed.OptimizerSteps, resumed.ExpAvg, resumed.ExpAvgSq);
+                int n = unetParameters.Count;
+                optimizer.LoadState(resumed.OptimizerSteps, resumed.ExpAvg.Take(n).ToList(), resumed.ExpAvgSq.Take(n).ToList());
+                teOptimizer?.LoadState(resumed.OptimizerSteps, resumed.ExpAvg.Skip(n).ToList(), resumed.ExpAvgSq.Skip(n).ToList());
                 generator.SetState(resumed.GeneratorState);
                 (step, epoch, batchIndex, ema) = (resumed.Step, resumed.Epoch, resumed.BatchIndex, resumed.SmoothedLossState);
                 losses.AddRange(resumed.Losses);
             }
         }
 
-        IReadOnlyList<int[]> batches = order.Batches(epoch);
-        int startStep = step, images = 0;
-        var clock = Stopwatch.StartNew();
-        while (step < options.Steps)
+        bool checkpointing = unet.GradientCheckpointing;
+        unet.GradientCheckpointing = options.GradientCheckpointing;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            double rate = schedule.RateAt(step);
-            optimizer.LearningRate = rate;
-            double stepLoss = 0;
-            for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
-            {
-                if (batchIndex >= batches.Count)
-                {
-                    epoch++;
-                    batchIndex = 0;
-                    batches = order.Batches(epoch);
-                }
-                int[] batch = batches[batchIndex++];
-                stepLoss += MicroStep(batch, loss, generator, device, options.GradientAccumulationSteps);
-                images += batch.Length;
-            }
-            if (options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(parameters, options.MaxGradNorm);
-            optimizer.Step();
-            optimizer.ZeroGrad();
-            step++;
-            losses.Add(stepLoss);
-            ema = SmoothingFactor * ema + (1 - SmoothingFactor) * stepLoss;
-
-            if (options.CheckpointEvery > 0 && checkpointPath is not null && step % options.CheckpointEvery == 0 && step < options.Steps)
-                new TrainingCheckpoint
-                {
-                    Fingerprint = fingerprint, Step = step, Epoch = epoch, BatchIndex = batchIndex, OptimizerSteps = optimizer.StepCount,
-                    GeneratorState = generator.GetState(), Losses = losses, SmoothedLossState = ema,
-                    Parameters = parameters, ExpAvg = optimizer.ExpAvg, ExpAvgSq = optimizer.ExpAvgSq,
-                }.Save(checkpointPath);
-
-            double seconds = clock.Elapsed.TotalSeconds, done = step - startStep;
-            onStep?.Invoke(new TrainingProgress(step, options.Steps, epoch + 1, stepLoss, ema / (1 - Math.Pow(SmoothingFactor, step)), rate,
-                seconds > 0 ? images / seconds : 0, TimeSpan.FromSeconds(seconds / done * (options.Steps - step))));
+            TrainSteps();
         }
+        finally
+        {
+            unet.GradientCheckpointing = checkpointing;
+        }
+        return new TrainedLora([.. network.KohyaTensors(), .. teNetwork?.KohyaTensors() ?? []], Metadata(), losses, step);
 
-        return new TrainedLora(network.KohyaTensors(), Metadata(), losses, step);
+        void TrainSteps()
+        {
+            IReadOnlyList<int[]> batches = order.Batches(epoch);
+            int startStep = step, images = 0;
+            var clock = Stopwatch.StartNew();
+            while (step < options.Steps)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                double rate = schedule.RateAt(step);
+                optimizer.LearningRate = rate;
+                if (teOptimizer is not null) teOptimizer.LearningRate = rate * teRate / options.LearningRate;
+                double stepLoss = 0;
+                for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
+                {
+                    if (batchIndex >= batches.Count)
+                    {
+                        epoch++;
+                        batchIndex = 0;
+                        batches = order.Batches(epoch);
+                    }
+                    int[] batch = batches[batchIndex++];
+                    stepLoss += MicroStep(batch, loss, generator, device, options.GradientAccumulationSteps);
+                    images += batch.Length;
+                }
+                if (options.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(parameters, options.MaxGradNorm);
+                optimizer.Step();
+                optimizer.ZeroGrad();
+                teOptimizer?.Step();
+                teOptimizer?.ZeroGrad();
+                step++;
+                losses.Add(stepLoss);
+                ema = SmoothingFactor * ema + (1 - SmoothingFactor) * stepLoss;
+
+                if (options.CheckpointEvery > 0 && checkpointPath is not null && step % options.CheckpointEvery == 0 && step < options.Steps)
+                    new TrainingCheckpoint
+                    {
+                        Fingerprint = fingerprint, Step = step, Epoch = epoch, BatchIndex = batchIndex, OptimizerSteps = optimizer.StepCount,
+                        GeneratorState = generator.GetState(), Losses = losses, SmoothedLossState = ema,
+                        Parameters = parameters, ExpAvg = [.. optimizer.ExpAvg, .. teOptimizer?.ExpAvg ?? []],
+                        ExpAvgSq = [.. optimizer.ExpAvgSq, .. teOptimizer?.ExpAvgSq ?? []],
+                    }.Save(checkpointPath);
+
+                double seconds = clock.Elapsed.TotalSeconds, done = step - startStep;
+                onStep?.Invoke(new TrainingProgress(step, options.Steps, epoch + 1, stepLoss, ema / (1 - Math.Pow(SmoothingFactor, step)), rate,
+                    seconds > 0 ? images / seconds : 0, TimeSpan.FromSeconds(seconds / done * (options.Steps - step))));
+            }
+        }
     }
 
     // One batch forward and backward; returns its loss (already divided by the accumulation count).
@@ -112,12 +150,19 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
     {
         using var scope = Torch.NewScope();
         Tensor x0 = Torch.Stack(batch.Select(i => samples[i].Latent).ToArray()).To(device);
-        Tensor context = Torch.Stack(batch.Select(i => samples[i].Context).ToArray()).To(device);
+        bool trainText = options.TrainTextEncoder;
+        Tensor? tokens = trainText ? Torch.Stack(batch.Select(i => samples[i].Tokens!).ToArray()) : null;
+        Tensor context = trainText ? null! : Torch.Stack(batch.Select(i => samples[i].Context).ToArray()).To(device);
         Tensor? y = unet.Config.AdmInChannels is null ? null : Torch.Stack(batch.Select(i => samples[i].Adm!).ToArray()).To(device);
         int[] timesteps = Torch.RandInt(0, loss.Schedule.Timesteps, [batch.Length], generator).ToArray<long>().Select(t => (int)t).ToArray();
         Tensor noise = Torch.Randn(x0.Shape, generator).To(device);
         Tensor noised = loss.Noised(x0, noise, timesteps);
-        Tensor prediction = unet.Forward(noised, Torch.FromArray(timesteps.Select(t => (float)t).ToArray()), context, y);
+        Tensor prediction;
+        using (options.MixedPrecision == MixedPrecision.Bf16 ? Autocast.Enable(device) : null)
+        {
+            if (trainText) context = textEncoder!.Forward(tokens!.To(textEncoder.Embeddings.TokenEmbedding.Weight.Value.Device)).Hidden;
+            prediction = unet.Forward(noised, Torch.FromArray(timesteps.Select(t => (float)t).ToArray()), context, y);
+        }
         Tensor value = loss.Loss(prediction, loss.Target(x0, noise, timesteps), timesteps) / accumulation;
         value.Backward();
         return value.Item();
@@ -149,8 +194,10 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
             ["ss_optimizer"] = Invariant($"AdamW(weight_decay={options.WeightDecay},betas=({options.Beta1},{options.Beta2}),eps={options.Epsilon})"),
             ["ss_max_grad_norm"] = Invariant($"{options.MaxGradNorm}"),
             ["ss_seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
-            ["ss_network_train_unet_only"] = "True",
+            ["ss_network_train_unet_only"] = options.TrainTextEncoder ? "False" : "True",
+            ["ss_text_encoder_lr"] = options.TrainTextEncoder ? Invariant($"{options.TextEncoderLearningRate ?? options.LearningRate}") : "0",
             ["ss_cache_latents"] = "True",
+            ["ss_mixed_precision"] = options.MixedPrecision == MixedPrecision.Bf16 ? "bf16" : "no",
             ["ss_training_comment"] = Invariant($"CharacterGen; targets {options.Targets}, loss {options.LossFunction}/{options.LossWeighting}"),
         };
     }

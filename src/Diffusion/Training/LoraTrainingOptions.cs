@@ -38,6 +38,28 @@ public sealed record LoraTrainingOptions
     /// <summary>Write a resumable checkpoint every this many optimizer steps (0: never).</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// Recompute each UNet block's activations in the backward pass instead of keeping them (less memory, about one
+    /// more forward of time). The numbers are identical either way, so it is not part of <see cref="Fingerprint"/>:
+    /// a run may resume with it switched.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
+
+    /// <summary>
+    /// <see cref="MixedPrecision.Bf16"/>: the UNet's forward runs under bf16 autocast (matmuls and convolutions in bf16,
+    /// float32 weights, float32 LoRA master weights and optimizer state); the loss is computed in float32.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
+
+    /// <summary>
+    /// Also train LoRA on the text encoder's attention and MLP linears (kohya's lora_te_ modules; same rank and
+    /// alpha); the text embeddings are then computed every step from the samples' tokens instead of cached.
+    /// </summary>
+    public bool TrainTextEncoder { get; init; }
+
+    /// <summary>The text encoder LoRA's learning rate (kohya --text_encoder_lr), following the same schedule; null: <see cref="LearningRate"/>.</summary>
+    public double? TextEncoderLearningRate { get; init; }
+
     public double EffectiveAlpha => Alpha ?? Rank;
 
     public void Validate()
@@ -50,9 +72,22 @@ public sealed record LoraTrainingOptions
         ArgumentOutOfRangeException.ThrowIfNegative(WarmupSteps);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxGradNorm);
         ArgumentOutOfRangeException.ThrowIfNegative(CheckpointEvery);
+        if (TextEncoderLearningRate is double te) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(te);
     }
 
     /// <summary>A stable text of every option (record printing is culture-invariant for these types).</summary>
     public string Fingerprint() => FormattableString.Invariant(
-        $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}");
+        $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}")
+        + (MixedPrecision == MixedPrecision.No ? "" : $"|{MixedPrecision}")
+        + (TrainTextEncoder ? FormattableString.Invariant($"|te:{TextEncoderLearningRate ?? LearningRate:R}") : "");
+}
+
+/// <summary>The precision of the training forward pass (accelerate's --mixed_precision).</summary>
+public enum MixedPrecision
+{
+    /// <summary>Everything in the model's weight dtype.</summary>
+    No,
+
+    /// <summary>bf16 autocast over float32 weights.</summary>
+    Bf16,
 }

@@ -15,3 +15,17 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int cg_autograd_inference_mode_exit(nint guard);
     [LibraryImport(Lib)] internal static partial int cg_optim_adamw_step(ReadOnlySpan<nint> @params, ReadOnlySpan<nint> exp_avg, ReadOnlySpan<nint> exp_avg_sq, int n, long step, double lr, double beta1, double beta2, double eps, double weight_decay);
 }
+
+// native/src/cg_checkpoint.cpp
+internal static unsafe partial class NativeMethods
+{
+    [LibraryImport(Lib)] internal static partial int cg_checkpoint(delegate* unmanaged[Cdecl]<nint, nint*, int, nint*, int> fn, delegate* unmanaged[Cdecl]<nint, void> release, nint state, ReadOnlySpan<nint> inputs, int n, out nint @out);
+}
+
+// native/src/cg_autocast.cpp
+internal static partial class NativeMethods
+{
+    [LibraryImport(Lib)] internal static partial int cg_autocast_enter(int device_type, int dtype, out nint guard);
+    [LibraryImport(Lib)] internal static partial int cg_autocast_exit(nint guard);
+    [LibraryImport(Lib)] internal static partial int cg_autocast_is_enabled(int device_type, out int @out);
+}

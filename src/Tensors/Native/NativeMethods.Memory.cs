@@ -6,4 +6,5 @@ namespace CharacterGen.Tensors.Native;
 internal static unsafe partial class NativeMethods
 {
     [LibraryImport(Lib)] internal static partial int cg_memory_trim(out int released);
+    [LibraryImport(Lib)] internal static partial int cg_memory_in_use(out long bytes);
 }

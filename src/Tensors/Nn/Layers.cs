@@ -65,7 +65,13 @@ public sealed class GroupNorm : Module
     public Parameter? Weight { get; }
     public Parameter? Bias { get; }
 
-    public Tensor Forward(Tensor x) => F.GroupNorm(x, Groups, Weight?.Value, Bias?.Value, Eps);
+    public Tensor Forward(Tensor x)
+    {
+        if (Weight is null || x.DType == Weight.Value.DType) return F.GroupNorm(x, Groups, Weight?.Value, Bias?.Value, Eps);
+        // A bf16 activation from an autocast matmul meets float32 affine weights: normalise in the weights' precision.
+        using Tensor cast = x.To(Weight.Value.DType);
+        return F.GroupNorm(cast, Groups, Weight.Value, Bias?.Value, Eps);
+    }
 }
 
 public sealed class LayerNorm : Module
@@ -84,7 +90,13 @@ public sealed class LayerNorm : Module
     public Parameter? Weight { get; }
     public Parameter? Bias { get; }
 
-    public Tensor Forward(Tensor x) => F.LayerNorm(x, [_features], Weight?.Value, Bias?.Value, Eps);
+    public Tensor Forward(Tensor x)
+    {
+        if (Weight is null || x.DType == Weight.Value.DType) return F.LayerNorm(x, [_features], Weight?.Value, Bias?.Value, Eps);
+        // As GroupNorm: under autocast, normalise in the weights' precision.
+        using Tensor cast = x.To(Weight.Value.DType);
+        return F.LayerNorm(cast, [_features], Weight.Value, Bias?.Value, Eps);
+    }
 }
 
 /// <summary>A lookup table of vectors; weight [count, dim].</summary>

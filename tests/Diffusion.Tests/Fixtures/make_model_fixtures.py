@@ -215,7 +215,9 @@ def clip_forward(sd, c, ids, layer, p="cond_stage_model.transformer.text_model."
     return ln(sd, p + "final_layer_norm", chosen), chosen, pooled
 
 
-def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None):
+def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=None):
+    """block(run, prefix, h, skip_shape) runs one input/middle/output block; None calls it directly (the bench passes
+    a torch.utils.checkpoint wrapper)."""
     mc = c["model_channels"]
     half = mc // 2
     freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
@@ -279,16 +281,19 @@ def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None):
             j += 1
         return h
 
+    def run_block(q, h, skip_shape=None):
+        return run(q, h, skip_shape) if block is None else block(run, q, h, skip_shape)
+
     hs, h, i = [], x, 0
     while p + f"input_blocks.{i}.0.weight" in sd or any(k.startswith(f"{p}input_blocks.{i}.") for k in sd):
-        h = run(f"{p}input_blocks.{i}.", h)
+        h = run_block(f"{p}input_blocks.{i}.", h)
         hs.append(h)
         i += 1
-    h = run(p + "middle_block.", h)
+    h = run_block(p + "middle_block.", h)
     i = 0
     while any(k.startswith(f"{p}output_blocks.{i}.") for k in sd):
         h = torch.cat([h, hs.pop()], 1)
-        h = run(f"{p}output_blocks.{i}.", h, hs[-1].shape if hs else None)
+        h = run_block(f"{p}output_blocks.{i}.", h, hs[-1].shape if hs else None)
         i += 1
     return cnv(sd, p + "out.2", F.silu(gn(sd, p + "out.0", h, 1e-5)))
 

@@ -69,6 +69,30 @@ public sealed class TrainingWorkflowTests
     }
 
     [Test]
+    public async Task Gradient_checkpointing_gives_the_losses_of_a_plain_run_and_bf16_writes_a_float32_lora()
+    {
+        await using var h = EngineHarness.Create();
+        WriteDataset(h.Env, "dataset");
+        async Task<List<double>> Losses(params string[] overrides)
+        {
+            // No checkpoints: the option is not part of a run's identity, so a later run would resume from an earlier one's.
+            var (events, job) = await h.RunAsync(Training(h, ["12.checkpoint_every=0", .. overrides]));
+            Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
+            return events.OfType<NodeProgress>().Where(p => p.NodeId == "12").Select(p => (double)p.Details!["loss"]!).ToList();
+        }
+        List<double> checkpointed = await Losses(), plain = await Losses("12.gradient_checkpointing=false");
+        Assert.That(checkpointed, Has.Count.EqualTo(4));
+        for (int i = 0; i < plain.Count; i++) Assert.That(checkpointed[i], Is.EqualTo(plain[i]).Within(1e-4).Percent, $"step {i + 1}");
+
+        List<double> bf16 = await Losses("12.mixed_precision=\"bf16\"", "13.prefix=\"loras/bf16\"");
+        Assert.That(bf16, Is.Not.EqualTo(plain), "bf16 autocast changes the numbers");
+        string file = Directory.GetFiles(Path.Combine(h.Env.Data.Output, "loras"), "bf16*").Single();
+        using var st = SafetensorsFile.Open(file);
+        Assert.That(st.Metadata["ss_mixed_precision"], Is.EqualTo("bf16"));
+        Assert.That(st.Entries.Select(e => e.DType), Has.All.EqualTo(SafetensorsDType.F32));
+    }
+
+    [Test]
     public async Task A_cancelled_training_resumes_from_its_checkpoint_and_ends_with_the_same_losses()
     {
         await using var h = EngineHarness.Create();

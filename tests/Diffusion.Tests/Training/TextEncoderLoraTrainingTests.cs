@@ -1,0 +1,138 @@
+using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Lora;
+using CharacterGen.Diffusion.Training;
+using CharacterGen.Tensors;
+using CharacterGen.Tensors.Safetensors;
+
+namespace CharacterGen.Diffusion.Tests.Training;
+
+/// <summary>Text-encoder LoRA training (kohya lora_te_): it learns, is written in kohya's keys and changes the conditioning when loaded.</summary>
+public sealed class TextEncoderLoraTrainingTests
+{
+    private string _dir = "";
+    private StableDiffusionCheckpoint _ckpt = null!;
+
+    [OneTimeSetUp]
+    public void LoadCheckpoint()
+    {
+        _dir = Directory.CreateTempSubdirectory("cg-te-").FullName;
+        string path = Path.Combine(_dir, "tiny.safetensors");
+        TestCheckpoints.WriteSd15(path, seed: 3, TinySizes.Default.WithVocabSize(500));
+        _ckpt = CheckpointLoader.Load(path, parts: CheckpointParts.Unet | CheckpointParts.Clip);
+    }
+
+    [OneTimeTearDown]
+    public void Dispose()
+    {
+        _ckpt.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    // Samples whose cached context is the frozen text encoder's output for their tokens (as MakeTrainingDataset makes them).
+    private List<TrainingSample> Samples(int count, ulong seed)
+    {
+        using var scope = Torch.NewScope();
+        using var noGrad = Autograd.NoGrad();
+        using var g = new Generator(seed);
+        var samples = new List<TrainingSample>();
+        for (int i = 0; i < count; i++)
+        {
+            Tensor ids = Torch.RandInt(1, 400, [77], g);
+            samples.Add(new TrainingSample(Torch.Randn([4, 8, 8], g), _ckpt.Clip!.Forward(ids.Unsqueeze(0)).Hidden.Select(0, 0), tokens: ids));
+        }
+        return samples;
+    }
+
+    private TrainedLora Train(IReadOnlyList<TrainingSample> samples, LoraTrainingOptions options) =>
+        new LoraTrainer(_ckpt.Unet!, _ckpt.Family, _ckpt.Prediction, samples, options, _ckpt.Clip).Train("tiny|te");
+
+    [Test]
+    public void TheTextEncoderLoraLearnsIsWrittenAsLoraTeAndChangesTheConditioning()
+    {
+        var samples = Samples(2, 41);
+        try
+        {
+            var clipWeights = _ckpt.Clip!.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Value.ToArray<float>());
+            var options = new LoraTrainingOptions
+            {
+                Steps = 4, BatchSize = 2, LearningRate = 1e-3, TextEncoderLearningRate = 5e-3, Targets = LoraTargets.Attention, Seed = 2,
+                TrainTextEncoder = true,
+            };
+            string path = Path.Combine(_dir, "te.safetensors");
+            long baseline = Tensor.LiveCount;
+            IReadOnlyList<double> losses;
+            using (TrainedLora lora = Train(samples, options))
+            {
+                losses = lora.Losses;
+                var te = lora.Tensors.Where(t => t.Key.StartsWith("lora_te_", StringComparison.Ordinal)).ToList();
+                Assert.That(te, Is.Not.Empty);
+                using (Torch.NewScope())
+                    Assert.That(te.Where(t => t.Key.EndsWith(".lora_up.weight", StringComparison.Ordinal)).All(t => t.Value.Abs().Max().Item() > 0),
+                        "every text-encoder up matrix moved from zero");
+                lora.Save(path);
+            }
+            Assert.That(Tensor.LiveCount, Is.EqualTo(baseline), "no tensor of the run survives it");
+            foreach (var (name, values) in clipWeights)
+                Assert.That(_ckpt.Clip.NamedParameters().First(p => p.Key == name).Value.Value.ToArray<float>(), Is.EqualTo(values), $"{name} is frozen");
+
+            using (var file = SafetensorsFile.Open(path))
+            {
+                var names = file.Entries.Select(e => e.Name).ToHashSet();
+                foreach (string part in new[] { "self_attn_q_proj", "self_attn_k_proj", "self_attn_v_proj", "self_attn_out_proj", "mlp_fc1", "mlp_fc2" })
+                    foreach (string suffix in new[] { ".lora_down.weight", ".lora_up.weight", ".alpha" })
+                        Assert.That(names, Does.Contain($"lora_te_text_model_encoder_layers_1_{part}{suffix}"));
+                Assert.That(file.Metadata["ss_network_train_unet_only"], Is.EqualTo("False"));
+                Assert.That(file.Metadata["ss_text_encoder_lr"], Is.EqualTo("0.005"));
+            }
+
+            // LoraLoader's path: every key maps, the CLIP patch changes the conditioning of the trained prompt.
+            using LoraFile loaded = LoraFile.Load(path);
+            using LoraPatches patches = LoraMapper.Map(loaded, "te", _ckpt.Unet, _ckpt.Clip, "tiny");
+            Assert.That(patches.Unmatched, Is.Empty);
+            Assert.That(patches.Patches.Count(p => p.Target == LoraTarget.Clip), Is.EqualTo(2 * 6), "2 layers × 6 linears");
+            float[] before = Conditioning(samples[0]);
+            try
+            {
+                _ckpt.ClipPatcher.Apply([new WeightedLora(patches.Only(LoraTarget.Clip), 1.0)]);
+                float[] after = Conditioning(samples[0]);
+                Assert.That(after.Zip(before).Max(p => Math.Abs(p.First - p.Second)), Is.GreaterThan(1e-3), "the conditioning changed");
+            }
+            finally
+            {
+                _ckpt.ClipPatcher.Apply([]);
+            }
+            Assert.That(Conditioning(samples[0]), Is.EqualTo(before), "removing the LoRA restores the encoder");
+
+            using TrainedLora unetOnly = Train(samples, options with { TrainTextEncoder = false });
+            Assert.That(unetOnly.Tensors.Any(t => t.Key.StartsWith("lora_te_", StringComparison.Ordinal)), Is.False);
+            Assert.That(unetOnly.Losses[0], Is.EqualTo(losses[0]).Within(1e-4).Percent, "the first step sees the same context, computed or cached (up to batch-size rounding)");
+            Assert.That(unetOnly.Losses[^1], Is.Not.EqualTo(losses[^1]), "training the text encoder changes the run");
+        }
+        finally
+        {
+            samples.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Test]
+    public void WithoutTokensTheTextEncoderCannotBeTrained()
+    {
+        var samples = LoraTrainerTests.Samples(1, 42);
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() => Train(samples, new LoraTrainingOptions { Steps = 1, TrainTextEncoder = true }).Dispose());
+            Assert.That(e!.Message, Does.Contain("token ids"));
+        }
+        finally
+        {
+            samples.ForEach(s => s.Dispose());
+        }
+    }
+
+    private float[] Conditioning(TrainingSample sample)
+    {
+        using var scope = Torch.NewScope();
+        using var noGrad = Autograd.NoGrad();
+        return _ckpt.Clip!.Forward(sample.Tokens!.Unsqueeze(0)).Hidden.ToArray<float>();
+    }
+}

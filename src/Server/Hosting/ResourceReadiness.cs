@@ -21,13 +21,19 @@ public sealed class ResourceReadiness(ModelFolders models, ModelCache cache, Rea
 
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(5);
 
+    private readonly Lock _looking = new();
+
     public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
 
     /// <summary>Looks at the models folder and the device now, updating "ready" when either changed.</summary>
     public void Refresh()
     {
-        Update(ModelsCondition, ModelStoreProblem(models.Root));
-        Update(DeviceCondition, DeviceProblem(cache.Options.Device));
+        // One look at a time, so an older look can never overwrite a newer one's finding.
+        lock (_looking)
+        {
+            Update(ModelsCondition, ModelStoreProblem(models.Root));
+            Update(DeviceCondition, DeviceProblem(cache.Options.Device));
+        }
     }
 
     /// <summary>Why the models folder cannot serve, or null when it can be listed.</summary>

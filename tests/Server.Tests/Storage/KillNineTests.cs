@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using CharacterGen.Nodes.Models;
+using CharacterGen.Tests.Shared;
 using Microsoft.Data.Sqlite;
 
 namespace CharacterGen.Server.Tests.Storage;

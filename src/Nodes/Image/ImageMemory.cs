@@ -31,6 +31,22 @@ internal static class ImageMemory
     }
 
     /// <summary>
+    /// LoadImageTextDataSetFromFolder: every image stays loaded as an IMAGE and its mask (a repeated folder's images
+    /// once per repeat), decoded one at a time.
+    /// </summary>
+    public static MemoryEstimate LoadAll(IEnumerable<(ImageHeader Header, long FileBytes)> files)
+    {
+        long held = 0, decode = 0;
+        foreach (var (header, fileBytes) in files)
+        {
+            var loaded = Load(header, fileBytes);
+            held += loaded.Outputs!.Sum(o => o switch { ImageShape i => i.Bytes, MaskShape m => m.Bytes, _ => 0 });
+            decode = Math.Max(decode, DecodeBytes(header, fileBytes));
+        }
+        return new MemoryEstimate(held + decode);
+    }
+
+    /// <summary>
     /// SaveImage and PreviewImage: the batch, and for the image being written its float copies (× 255, clamped), the
     /// 8-bit pixels and their managed copy, and the PNG's compressed buffers (up to twice the raw size as they grow).
     /// </summary>

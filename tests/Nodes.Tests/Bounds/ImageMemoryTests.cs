@@ -132,6 +132,22 @@ public sealed class ImageMemoryTests
     }
 
     [Test]
+    public void A_dataset_folder_counts_every_image_it_keeps_loaded_repeats_included()
+    {
+        string one = Path.Combine(_env.Data.Input, "set1"), four = Path.Combine(_env.Data.Input, "set4"), bomb = Path.Combine(_env.Data.Input, "setbomb");
+        foreach (var dir in new[] { one, Path.Combine(four, "3_more"), bomb }) Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(_env.Data.Input, "photo.png"), Path.Combine(one, "a.png"));
+        File.Copy(Path.Combine(_env.Data.Input, "photo.png"), Path.Combine(four, "a.png"));
+        File.Copy(Path.Combine(_env.Data.Input, "photo.png"), Path.Combine(four, "3_more", "b.png")); // kohya: 3 repeats
+        File.Copy(Path.Combine(_env.Data.Input, "bomb.png"), Path.Combine(bomb, "a.png"));
+        long Peak(string folder) => Estimate("LoadImageTextDataSetFromFolder", new() { ["folder"] = folder }, _ => null).PeakBytes;
+
+        long held = new ImageShape(1, 48, 64).Bytes + new MaskShape(1, 64, 64).Bytes;
+        Assert.That(Peak("set4") - Peak("set1"), Is.EqualTo(3 * held), "three more images held, one decode at a time");
+        Assert.That(Peak("setbomb"), Is.GreaterThan(30000L * 30000 * 3 * 4), "from the header, unread");
+    }
+
+    [Test]
     public void An_unreadable_or_missing_file_is_left_to_validation_and_the_decoder()
     {
         File.WriteAllText(Path.Combine(_env.Data.Input, "notes.png"), "not an image");

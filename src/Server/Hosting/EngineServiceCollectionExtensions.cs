@@ -53,6 +53,7 @@ public static class EngineServiceCollectionExtensions
         services.AddCharacterGenJobStore(options);
         services.AddSingleton(provider =>
         {
+            _ = provider.GetRequiredService<MemoryBudget>(); // measured (and logged) now, before any weights take memory
             var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), options.Engine, provider,
                 provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>(),
                 telemetry: provider.GetService<Telemetry>());

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CharacterGen.Protos.V1;
 using CharacterGen.Soak.Bench;
+using CharacterGen.Tests.Shared;
 using Grpc.Net.Client;
 
 // Soak acceptance of issue #10 against `charactergen serve` as a child process (Linux: reads /proc).
@@ -28,8 +29,8 @@ Directory.CreateDirectory(dataDir);
 await RunToEndAsync(executable, "make-test-checkpoint", "--family", "sd15", "--out", Path.Combine(modelsDir, "checkpoints", "tiny.safetensors"));
 
 var log = Path.Combine(root, "serve.log");
-using var server = ServeProcess.Start(executable, dataDir, modelsDir, log,
-    options.TryGetValue("history-size", out var historySize) ? ["--history-size", historySize] : []);
+using var server = ServeProcess.Start(dataDir, modelsDir,
+    options.TryGetValue("history-size", out var historySize) ? ["--history-size", historySize] : [], executable: executable, logFile: log);
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
 using (var ready = new CancellationTokenSource(TimeSpan.FromMinutes(2))) await server.WaitReadyAsync(http, ready.Token);
 // Kestrel allows 100 streams per HTTP/2 connection; the channel opens more connections rather than queueing calls.
@@ -42,7 +43,7 @@ Console.WriteLine($"serve pid {server.Pid}, data {root}, log {log}");
 
 // (1) Sequential tiny jobs, transports alternating (so both run whatever the time budget); a sample every 100 jobs.
 var jobs = new TinyJobs(TinyJobs.Workflow(repo, steps: 1, size: 64), http, server.HttpAddress, grpc);
-var samples = new List<(int Jobs, double Seconds, ProcessSample Sample)> { (0, 0, server.Sample()) };
+var samples = new List<(int Jobs, double Seconds, ProcessSample Sample)> { (0, 0, ProcessSample.Read(server.Pid)) };
 var failures = new List<string>();
 var clock = Stopwatch.StartNew();
 var done = 0;
@@ -55,7 +56,7 @@ for (var i = 1; i <= jobCount; i++)
     var outOfTime = jobMinutes > 0 && clock.Elapsed.TotalMinutes >= jobMinutes;
     if (i % 100 == 0 || i == jobCount || outOfTime)
     {
-        samples.Add((i, clock.Elapsed.TotalSeconds, server.Sample()));
+        samples.Add((i, clock.Elapsed.TotalSeconds, ProcessSample.Read(server.Pid)));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {i} jobs, {clock.Elapsed.TotalSeconds:0} s, RSS {samples[^1].Sample.RssMiB:0.0} MiB, threads {samples[^1].Sample.Threads}, fds {samples[^1].Sample.Fds}, {failures.Count} failed"));
     }
     if (server.HasExited) { failures.Add($"serve exited after job {i}"); break; }
@@ -67,7 +68,7 @@ if (options.ContainsKey("free-at-end") && !server.HasExited)
 {
     using var free = await http.PostAsync(new Uri(server.HttpAddress, "/free"), new StringContent("""{"free_memory": true}"""));
     await Task.Delay(TimeSpan.FromSeconds(3)); // /free answers before it has freed
-    afterFree = server.Sample();
+    afterFree = ProcessSample.Read(server.Pid);
     Console.WriteLine($"after POST /free: RSS {afterFree.Value.RssMiB:0.0} MiB, threads {afterFree.Value.Threads}, fds {afterFree.Value.Fds}");
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CharacterGen.Protos.V1;
+using CharacterGen.Tests.Shared;
 using Grpc.Core;
 
 namespace CharacterGen.Soak.Bench;
@@ -18,14 +19,14 @@ public sealed class WatchStorm(Workflows.WorkflowsClient grpc, ServeProcess serv
     public async Task<Result> RunAsync(JsonObject blocker, JsonObject watched, int streams, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        var before = server.Sample();
+        var before = ProcessSample.Read(server.Pid);
         long peak = before.RssBytes;
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sampler = Task.Run(async () =>
         {
             while (!sampling.IsCancellationRequested)
             {
-                peak = Math.Max(peak, server.Sample().RssBytes);
+                peak = Math.Max(peak, ProcessSample.Read(server.Pid).RssBytes);
                 try { await Task.Delay(100, sampling.Token); } catch (OperationCanceledException) { }
             }
         }, CancellationToken.None);
@@ -83,7 +84,7 @@ public sealed class WatchStorm(Workflows.WorkflowsClient grpc, ServeProcess serv
                 problems.Add(error ?? $"stream got {sequences.Count} events (last {last?.EventCase}), expected {reference.Count} ending in Succeeded");
         }
         return new Result(streams, complete, attachedWhilePending, reference.Count, attachSeconds, totalSeconds,
-            before, peak, server.Sample(), problems);
+            before, peak, ProcessSample.Read(server.Pid), problems);
     }
 
     private async Task<string> SubmitAsync(JsonObject workflow, long seed)

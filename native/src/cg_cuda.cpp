@@ -3,6 +3,8 @@
 #ifdef CG_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
 #endif
 
 CG_API int32_t cg_cuda_is_available(int32_t* out) { CG_TRY *out = at::hasCUDA() ? 1 : 0; CG_CATCH }
@@ -46,6 +48,30 @@ CG_API int32_t cg_cuda_empty_cache() {
   CG_TRY
 #ifdef CG_WITH_CUDA
   if (at::hasCUDA()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  CG_CATCH
+}
+
+// Free and total bytes of a device as the driver sees them (other processes included), for the default memory budget.
+// Without CUDA both are 0. A failed query (no such device, a broken context) is a status, never an exception.
+CG_API int32_t cg_cuda_mem_info(int32_t device, int64_t* free_bytes, int64_t* total_bytes) {
+  CG_TRY
+  *free_bytes = 0;
+  *total_bytes = 0;
+#ifdef CG_WITH_CUDA
+  if (at::hasCUDA()) {
+    if (device < 0 || device >= static_cast<int32_t>(c10::cuda::device_count()))
+      return cg::fail(CG_ERR_ARGUMENT, "no such CUDA device");
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
+    size_t free_now = 0, total = 0;
+    cudaError_t status = cudaMemGetInfo(&free_now, &total);
+    if (status != cudaSuccess) {
+      cudaGetLastError();  // clear it, so the next CUDA call does not report this one
+      return cg::fail(CG_ERR_TORCH, cudaGetErrorString(status));
+    }
+    *free_bytes = static_cast<int64_t>(free_now);
+    *total_bytes = static_cast<int64_t>(total);
+  }
 #endif
   CG_CATCH
 }

@@ -33,6 +33,16 @@ public static class Cuda
         return (allocated, reserved);
     }
 
+    /// <summary>
+    /// The device's free and total bytes as the driver reports them (what other processes hold is not free); both 0
+    /// when libtorch has no CUDA. A device that does not exist or cannot be queried throws <see cref="TorchException"/>.
+    /// </summary>
+    public static (long Free, long Total) DeviceMemory(int device = 0)
+    {
+        NativeStatus.Check(NativeMethods.cg_cuda_mem_info(device, out long free, out long total));
+        return (free, total);
+    }
+
     /// <summary>Returns cached, unused device memory to the driver.</summary>
     public static void EmptyCache() => NativeStatus.Check(NativeMethods.cg_cuda_empty_cache());
 }

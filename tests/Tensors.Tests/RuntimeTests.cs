@@ -18,11 +18,18 @@ public sealed class RuntimeTests
     [Test]
     public void CudaQueriesAreSafeWithoutAGpu()
     {
-        if (Cuda.IsAvailable) Assert.That(Cuda.DeviceCount, Is.GreaterThan(0));
+        if (Cuda.IsAvailable)
+        {
+            Assert.That(Cuda.DeviceCount, Is.GreaterThan(0));
+            var (free, total) = Cuda.DeviceMemory();
+            Assert.That(free, Is.GreaterThan(0).And.LessThanOrEqualTo(total));
+            Assert.Throws<TorchArgumentException>(() => Cuda.DeviceMemory(Cuda.DeviceCount));
+        }
         else
         {
             Assert.That(Cuda.DeviceCount, Is.EqualTo(0));
             Assert.That(Cuda.Memory(), Is.EqualTo((0L, 0L)));
+            Assert.That(Cuda.DeviceMemory(), Is.EqualTo((0L, 0L)));
             Cuda.Synchronize();
             Cuda.EmptyCache();
         }

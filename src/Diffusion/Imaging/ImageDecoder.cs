@@ -54,6 +54,37 @@ public static class ImageDecoder
         }
     }
 
+    /// <summary>
+    /// The size <see cref="Decode"/> would produce for the file at <paramref name="path"/>, from its header alone (no
+    /// pixel is decoded, only the first bytes are read): sides swapped when the EXIF orientation rotates by 90°, and the
+    /// channel count after conversion to 8-bit sRGB (3, or 4 with alpha).
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The file is not an image libvips can read.</exception>
+    public static ImageHeader ReadHeader(string path)
+    {
+        _ = s_initialised.Value;
+        try
+        {
+            // A source opens the file by name without libvips' "name[options]" parsing of file names.
+            using var source = Source.NewFromFile(path);
+            using var image = Image.NewFromSource(source, access: Enums.Access.Sequential);
+            bool turned = image.GetTypeOf("orientation") != IntPtr.Zero && image.Get("orientation") is int o && o is >= 5 and <= 8;
+            int bytesPerSample = image.Format switch
+            {
+                Enums.BandFormat.Uchar or Enums.BandFormat.Char => 1,
+                Enums.BandFormat.Ushort or Enums.BandFormat.Short => 2,
+                Enums.BandFormat.Double or Enums.BandFormat.Dpcomplex => 8,
+                _ => 4,
+            };
+            return new ImageHeader(turned ? image.Height : image.Width, turned ? image.Width : image.Height,
+                image.HasAlpha() ? 4 : 3, image.Bands, bytesPerSample);
+        }
+        catch (VipsException e)
+        {
+            throw new ImageDecodeException("not a readable image: " + Message(e));
+        }
+    }
+
     /// <summary>Encodes pixels with libvips in the format named by the suffix (".jpg", ".webp", ".png"). For tests.</summary>
     public static byte[] EncodeWithVips(DecodedImage image, string suffix)
     {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CharacterGen.Diffusion.Imaging;
 using CharacterGen.Nodes.Files;
 
 namespace CharacterGen.Nodes.Image;
@@ -49,6 +50,23 @@ internal static class ImageFiles
         catch (PathEscapeException e)
         {
             return $"Invalid image file: {name} ({e.Message})";
+        }
+    }
+
+    /// <summary>
+    /// The file's header and size, read without decoding (for the memory estimate); null when the name leaves its
+    /// folder, the file is missing or it is not a readable image — validation and the decoder report those.
+    /// </summary>
+    public static (ImageHeader Header, long FileBytes)? Header(DataFolders data, string name)
+    {
+        try
+        {
+            string path = Resolve(data, name);
+            return (ImageDecoder.ReadHeader(path), new FileInfo(path).Length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PathEscapeException or ImageDecodeException)
+        {
+            return null;
         }
     }
 

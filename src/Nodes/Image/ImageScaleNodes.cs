@@ -20,7 +20,7 @@ internal static class ImageScaleNodes
         .Required(InputSpec.Int("height", 512, 0, MaxResolution, 1))
         .Required(InputSpec.Combo("crop", Resampling.CropMethods))
         .Output(IoTypes.Image)
-        .EstimateMemory(m => Resized(m.Upstream<ImageShape>("image"), s =>
+        .EstimateMemory(m => ImageMemory.Resize(m.Upstream<ImageShape>("image"), s =>
         {
             long width = m.Literals.Get<long>("width"), height = m.Literals.Get<long>("height");
             if (width == 0 && height == 0) return (s.Height, s.Width);
@@ -38,25 +38,13 @@ internal static class ImageScaleNodes
         .Required(InputSpec.Combo("upscale_method", Resampling.ImageMethods))
         .Required(InputSpec.Float("scale_by", 1.0, 0.01, 8.0, 0.01))
         .Output(IoTypes.Image)
-        .EstimateMemory(m => Resized(m.Upstream<ImageShape>("image"), s =>
+        .EstimateMemory(m => ImageMemory.Resize(m.Upstream<ImageShape>("image"), s =>
         {
             double by = m.Literals.Get<double>("scale_by");
             return ((long)Math.Round(s.Height * by), (long)Math.Round(s.Width * by));
         }))
         .ExecuteTensors((_, i) => NodeOutput.Of(ScaleBy(i.Value<Tensor>("image"), i.Get<string>("upscale_method"), i.Get<double>("scale_by"))))
         .Build();
-
-    /// <summary>
-    /// A resize holds the input, a channels-first copy, the output and its channels-last copy, plus a float64 working
-    /// copy for the exact filters (Lanczos).
-    /// </summary>
-    private static MemoryEstimate Resized(ImageShape? input, Func<ImageShape, (long Height, long Width)> size)
-    {
-        if (input is null) return MemoryEstimate.Unknown;
-        var (h, w) = size(input);
-        var output = input with { Height = h, Width = w };
-        return new MemoryEstimate(2 * input.Bytes + 4 * output.Bytes, [output]);
-    }
 
     /// <summary>ComfyUI ImageScale: 0 for one side keeps the aspect ratio (at least 1 pixel); 0 × 0 keeps the image.</summary>
     public static Tensor Scale(Tensor image, string method, long width, long height, string crop)

@@ -16,6 +16,7 @@ internal static class LoadImageNodes
         .Output(IoTypes.Image).Output(IoTypes.Mask)
         .Validate(l => Name(l) is { } name ? ImageFiles.Validate(folders.Data, name) : null, "image")
         .Fingerprint(l => Name(l) is { } name ? ImageFiles.Fingerprint(folders.Data, name) : null)
+        .EstimateMemory(m => Header(folders, m.Literals) is var (header, bytes) ? ImageMemory.Load(header, bytes) : MemoryEstimate.Unknown)
         .ExecuteTensors((_, i) =>
         {
             var (image, mask) = ImageTensors.ToImageAndMask(Read(folders, i.Get<string>("image")));
@@ -30,6 +31,7 @@ internal static class LoadImageNodes
         .Output(IoTypes.Mask)
         .Validate(l => Name(l) is { } name ? ImageFiles.Validate(folders.Data, name) : null, "image")
         .Fingerprint(l => Name(l) is { } name ? ImageFiles.Fingerprint(folders.Data, name) : null)
+        .EstimateMemory(m => Header(folders, m.Literals) is var (header, bytes) ? ImageMemory.LoadMask(header, bytes) : MemoryEstimate.Unknown)
         .ExecuteTensors((_, i) =>
         {
             DecodedImage decoded = Read(folders, i.Get<string>("image"));
@@ -44,6 +46,10 @@ internal static class LoadImageNodes
 
     // Hooks see literals only: a linked name is checked when the node runs.
     private static string? Name(LiteralInputs literals) => literals.TryGetValue("image", out object? v) ? v as string : null;
+
+    // The memory estimate reads the file's header only, so a small file claiming a huge image is refused unread.
+    private static (ImageHeader, long)? Header(NodeFolders folders, LiteralInputs literals) =>
+        Name(literals) is { } name ? ImageFiles.Header(folders.Data, name) : null;
 
     private static InputSpec ImageInput(NodeFolders folders) =>
         InputSpec.Combo("image", () => ImageFiles.List(folders.Data)) with { ImageUpload = true };

@@ -23,6 +23,7 @@ internal static class SaveImageNodes
         })
         .Hidden("prompt", HiddenInputs.Prompt)
         .Hidden("extra_pnginfo", HiddenInputs.ExtraPngInfo)
+        .EstimateMemory(m => ImageMemory.Save(m.Upstream<ImageShape>("images")))
         .ExecuteTensors((_, i) => Save(i, folders.Data.Output, "output", i.Get<string>("filename_prefix"), CompressionLevel.Optimal))
         .Build();
 
@@ -32,6 +33,7 @@ internal static class SaveImageNodes
         .Required(InputSpec.Link("images", IoTypes.Image))
         .Hidden("prompt", HiddenInputs.Prompt)
         .Hidden("extra_pnginfo", HiddenInputs.ExtraPngInfo)
+        .EstimateMemory(m => ImageMemory.Save(m.Upstream<ImageShape>("images")))
         .ExecuteTensors((_, i) => Save(i, folders.Data.Temp, "temp", "ComfyUI_temp_" + RandomSuffix(), CompressionLevel.Fastest))
         .Build();
 

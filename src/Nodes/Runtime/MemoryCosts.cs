@@ -16,6 +16,12 @@ public sealed record ImageShape(long Batch, long Height, long Width, long Channe
     public long Bytes => Batch * Pixels * Channels * MemoryCosts.FloatBytes;
 }
 
+/// <summary>A MASK batch's shape as the memory hooks pass it downstream: [batch, height, width].</summary>
+public sealed record MaskShape(long Batch, long Height, long Width)
+{
+    public long Bytes => Batch * Height * Width * MemoryCosts.FloatBytes;
+}
+
 /// <summary>
 /// Peak-memory estimates of the heavy operations, per pixel, in float32 (half precision on a GPU needs about half).
 /// Derived from the SD1.x/SDXL architectures rather than measured per machine, and deliberately on the high side:
@@ -75,13 +81,4 @@ public static class MemoryCosts
         var oneTile = image with { Height = Math.Min(tile, image.Height), Width = Math.Min(tile, image.Width) };
         return VaeEncode(oneTile) + 2 * image.Bytes;
     }
-
-    /// <summary>
-    /// The default budget: three quarters of the memory this process may use (physical memory, or the container's
-    /// limit), leaving room for the loaded weights, the runtime and the rest of the host.
-    /// </summary>
-    public static MemoryBudget DefaultBudget() =>
-        new((long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * DefaultBudgetFraction));
-
-    public const double DefaultBudgetFraction = 0.75;
 }

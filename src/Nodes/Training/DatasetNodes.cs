@@ -5,6 +5,7 @@ using CharacterGen.Diffusion.Imaging;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Conditioning;
 using CharacterGen.Nodes.Files;
+using CharacterGen.Nodes.Image;
 using CharacterGen.Nodes.Latent;
 using CharacterGen.Nodes.Runtime;
 using CharacterGen.Nodes.Values;
@@ -31,6 +32,7 @@ internal static class DatasetNodes
         .Output(IoTypes.Image, "images", isList: true, tooltip: "List of loaded images")
         .Output(IoTypes.String, "texts", isList: true, tooltip: "List of text captions")
         .Fingerprint(l => l.TryGetValue("folder", out object? f) && f is string name ? FolderFingerprint(folders.Data, name) : null)
+        .EstimateMemory(m => m.Literals.TryGetValue("folder", out object? f) && f is string name ? DatasetMemory(folders.Data, name) : MemoryEstimate.Unknown)
         .ExecuteTensors((_, i) =>
         {
             var (files, captions) = List(folders.Data, i.Get<string>("folder"));
@@ -105,6 +107,24 @@ internal static class DatasetNodes
         if (files.Count == 0) throw new ArgumentException($"dataset folder '{folder}' has no .png, .jpg, .jpeg or .webp images");
         var captions = files.Select(f => Path.ChangeExtension(f, ".txt")).Select(c => File.Exists(c) ? File.ReadAllText(c, Encoding.UTF8).Trim() : "").ToList();
         return (files, captions);
+    }
+
+    // From the files' headers (each read once however often a repeat lists it); an unreadable file is the decoder's to report.
+    private static MemoryEstimate DatasetMemory(DataFolders data, string folder)
+    {
+        var headers = new Dictionary<string, (ImageHeader, long)?>(StringComparer.Ordinal);
+        var files = new List<(ImageHeader, long)>();
+        foreach (string file in List(data, folder).Files)
+        {
+            if (!headers.TryGetValue(file, out var header))
+            {
+                try { header = (ImageDecoder.ReadHeader(file), new FileInfo(file).Length); }
+                catch (Exception e) when (e is ImageDecodeException or IOException) { header = null; }
+                headers[file] = header;
+            }
+            if (header is { } known) files.Add(known);
+        }
+        return ImageMemory.LoadAll(files);
     }
 
     private static List<string> Images(string folder) => Directory.EnumerateFiles(folder)

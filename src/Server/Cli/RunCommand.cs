@@ -96,7 +96,7 @@ public static class RunCommand
         using var thread = new TensorExecutionThread();
         using var models = new ModelCache(ModelCacheOptions.FromEnvironment());
         var services = new ServiceBag().Add(environment).Add(environment.ModelFolders()).Add(environment.DataFolders()).Add(models)
-            .Add(MemoryCosts.DefaultBudget());
+            .Add(DefaultMemoryBudget.For(models.Options.Device).Budget);
         await using var engine = new WorkflowEngine(catalog, new EngineOptions { CacheSize = 0 }, services, thread);
 
         ApiWorkflow prompt;

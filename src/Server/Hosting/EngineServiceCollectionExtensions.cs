@@ -40,11 +40,20 @@ public static class EngineServiceCollectionExtensions
         });
         services.TryAddSingleton(provider => new ModelCache(ModelCacheOptions.FromEnvironment(), provider.GetService<Telemetry>()));
         services.TryAddSingleton(new LatentPreviewOptions());
-        // Validation refuses workflows whose estimated peak exceeds this; VAE nodes tile to stay under it.
-        services.TryAddSingleton(options.MemoryBudgetBytes is { } bytes ? new MemoryBudget(bytes) : MemoryCosts.DefaultBudget());
+        // Validation refuses workflows whose estimated peak exceeds this; VAE nodes tile to stay under it. The default
+        // follows the device the weights go to (free VRAM on CUDA, host memory on the CPU).
+        services.TryAddSingleton(provider =>
+        {
+            if (options.MemoryBudgetBytes is { } bytes) return new MemoryBudget(bytes);
+            var choice = DefaultMemoryBudget.For(provider.GetRequiredService<ModelCache>().Options.Device);
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MemoryBudget))
+                .LogInformation("Memory budget {Bytes} bytes: {Source}", choice.Budget.Bytes, choice.Source);
+            return choice.Budget;
+        });
         services.AddCharacterGenJobStore(options);
         services.AddSingleton(provider =>
         {
+            _ = provider.GetRequiredService<MemoryBudget>(); // measured (and logged) now, before any weights take memory
             var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), options.Engine, provider,
                 provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>(),
                 telemetry: provider.GetService<Telemetry>());

@@ -56,6 +56,7 @@ public static class GrpcServiceCollectionExtensions
                 .WithExposedHeaders("grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding")));
 
         services.TryAddSingleton<HealthState>();
+        services.TryAddSingleton<ReadyConditions>();
         services.AddGrpcService<HealthService>();
         services.AddHostedService<HealthLifecycle>();
         return services;

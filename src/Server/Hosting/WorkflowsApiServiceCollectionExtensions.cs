@@ -9,7 +9,7 @@ public static class WorkflowsApiServiceCollectionExtensions
     /// <summary>
     /// The charactergen.v1 Workflows and Models gRPC services over the shared engine (see
     /// <see cref="EngineServiceCollectionExtensions"/>), saved workflows from <see cref="ServerOptions.WorkflowsDir"/>,
-    /// and the readiness check that reports a full queue.
+    /// and the readiness checks that report a full queue, an unreadable models folder or a failed device.
     /// </summary>
     public static IServiceCollection AddCharacterGenWorkflowsApi(this IServiceCollection services, ServerOptions options)
     {
@@ -18,6 +18,8 @@ public static class WorkflowsApiServiceCollectionExtensions
         services.TryAddSingleton<OutputFiles>();
         services.TryAddSingleton<QueueReadiness>();
         services.AddHostedService(provider => provider.GetRequiredService<QueueReadiness>());
+        services.TryAddSingleton<ResourceReadiness>();
+        services.AddHostedService(provider => provider.GetRequiredService<ResourceReadiness>());
         services.AddGrpcService<WorkflowsService>();
         services.AddGrpcService<ModelsService>();
         return services;

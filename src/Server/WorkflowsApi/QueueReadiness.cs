@@ -7,14 +7,14 @@ namespace CharacterGen.Server.WorkflowsApi;
 /// <summary>
 /// Keeps the "ready" health entry NOT_SERVING while the job queue is full, so load balancers route new work
 /// elsewhere. A refused submission flips it at once; a periodic look at the queue (a few snapshots, no waiting
-/// on the execution thread) catches whichever transport filled or drained it. Only undoes what it did itself.
+/// on the execution thread) catches whichever transport filled or drained it. Only undoes what it did itself: the
+/// other conditions of <see cref="ReadyConditions"/> keep their say.
 /// </summary>
-public sealed class QueueReadiness(WorkflowEngine engine, HealthState health) : BackgroundService
+public sealed class QueueReadiness(WorkflowEngine engine, ReadyConditions ready) : BackgroundService
 {
-    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(250);
+    public const string Condition = "queue";
 
-    private readonly Lock _gate = new();
-    private bool _markedFull;
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(250);
 
     public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
 
@@ -22,12 +22,7 @@ public sealed class QueueReadiness(WorkflowEngine engine, HealthState health) : 
     public void Refresh()
     {
         var full = engine.Queue.Pending.Count >= engine.Options.QueueCapacity;
-        lock (_gate)
-        {
-            if (full == _markedFull) return;
-            _markedFull = full;
-            health.SetStatus(HealthState.Ready, full ? ServingStatus.NotServing : ServingStatus.Serving);
-        }
+        ready.Report(Condition, full ? $"the job queue is full ({engine.Options.QueueCapacity} pending)" : null);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -10,4 +10,5 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int cg_cuda_synchronize(int device);
     [LibraryImport(Lib)] internal static partial int cg_cuda_memory(int device, out long allocated, out long reserved);
     [LibraryImport(Lib)] internal static partial int cg_cuda_empty_cache();
+    [LibraryImport(Lib)] internal static partial int cg_cuda_mem_info(int device, out long free, out long total);
 }

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Training;
 using CharacterGen.Tensors;

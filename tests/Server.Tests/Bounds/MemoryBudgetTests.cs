@@ -38,6 +38,17 @@ public sealed class MemoryBudgetTests
     }
 
     [Test]
+    public async Task The_default_budget_is_measured_at_start_up_and_logged_with_its_source()
+    {
+        await using var server = await ComfyServer.StartAsync();
+
+        var line = server.Logs.Entries.Single(e => e.Message.StartsWith("Memory budget", StringComparison.Ordinal));
+        var budget = server.Services.GetRequiredService<MemoryBudget>();
+        Assert.That(line.Message, Does.Contain($"{budget.Bytes} bytes").And.Contain("host memory"), "the CPU default");
+        Assert.That(budget.Bytes, Is.EqualTo((long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.75)));
+    }
+
+    [Test]
     public async Task The_same_workflow_at_a_normal_size_still_runs()
     {
         await using var server = await ComfyServer.StartAsync(builtinNodes: true);

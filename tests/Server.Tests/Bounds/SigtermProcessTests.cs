@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
+using CharacterGen.Tests.Shared;
 
 namespace CharacterGen.Server.Tests.Bounds;
 
@@ -22,61 +22,35 @@ public sealed class SigtermProcessTests
         var root = Path.Combine(Path.GetTempPath(), "cg-sigterm-" + Guid.NewGuid().ToString("N"));
         var models = Path.Combine(root, "models");
         TinyModelWriter.WriteSd15(Path.Combine(models, "checkpoints", Sd15Jobs.Checkpoint), seed: 5);
-        int port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { ServerDll(), "serve", "--http-port", port.ToString(), "--grpc-port", "0", "--data", Path.Combine(root, "data"),
-                     "--models", models, "--shutdown-timeout", ShutdownTimeoutSeconds.ToString(), "--memory-budget", (64L << 30).ToString() })
-            start.ArgumentList.Add(a);
-        var log = new StringBuilder();
-        using var server = new Process { StartInfo = start };
-        server.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        server.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        server.Start();
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
+        using var server = ServeProcess.Start(Path.Combine(root, "data"), models,
+            ["--shutdown-timeout", ShutdownTimeoutSeconds.ToString(), "--memory-budget", (64L << 30).ToString()]);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-            await WaitUntilAsync(async () => (await TryGet(http, "/queue")) is not null, TimeSpan.FromSeconds(60), "server start", log);
+            using var http = new HttpClient { BaseAddress = server.HttpAddress, Timeout = TimeSpan.FromSeconds(10) };
+            using (var started = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await server.WaitReadyAsync(http, started.Token);
 
             var body = new JsonObject { ["prompt"] = Sd15Jobs.Txt2Img(3072, 3072) }.ToJsonString();
             using (var response = await http.PostAsync("/prompt", new StringContent(body, Encoding.UTF8, "application/json")))
                 Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
-            await WaitUntilAsync(async () => (await TryGet(http, "/queue"))?["queue_running"]?.AsArray().Count > 0, TimeSpan.FromSeconds(30), "job start", log);
+            await WaitUntilAsync(async () => (await TryGet(http, "/queue"))?["queue_running"]?.AsArray().Count > 0, TimeSpan.FromSeconds(30), "job start", server);
             await Task.Delay(TimeSpan.FromSeconds(4)); // past loading and text encoding, into the sampler's first step
 
             var clock = Stopwatch.StartNew();
-            Process.Start("kill", ["-TERM", server.Id.ToString()])!.WaitForExit();
+            server.Terminate();
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(ShutdownTimeoutSeconds + 20));
             try { await server.WaitForExitAsync(bound.Token); }
-            catch (OperationCanceledException) { Assert.Fail($"still running {clock.Elapsed} after SIGTERM\n{log}"); }
+            catch (OperationCanceledException) { Assert.Fail($"still running {clock.Elapsed} after SIGTERM\n{server.Output}"); }
             clock.Stop();
 
             TestContext.Out.WriteLine($"exited {clock.Elapsed.TotalSeconds:0.00} s after SIGTERM");
-            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(ShutdownTimeoutSeconds)), log.ToString());
-            Assert.That(server.ExitCode, Is.EqualTo(0), "a graceful exit, not the forced one\n" + log);
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(ShutdownTimeoutSeconds)), server.Output);
+            Assert.That(server.ExitCode, Is.EqualTo(0), "a graceful exit, not the forced one\n" + server.Output);
         }
         finally
         {
-            if (!server.HasExited) server.Kill(entireProcessTree: true);
+            server.KillHard();
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    private static string ServerDll()
-    {
-        // The tests run from artifacts/bin/CharacterGen.Server.Tests/<config>/; the server is built beside them.
-        var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
-        var dll = Path.Combine(Sd15Jobs.RepositoryRoot(), "artifacts", "bin", "CharacterGen.Server", config, "charactergen.dll");
-        Assert.That(File.Exists(dll), Is.True, $"{dll} is built with the tests");
-        return dll;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<JsonNode?> TryGet(HttpClient http, string path)
@@ -85,12 +59,12 @@ public sealed class SigtermProcessTests
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return null; }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, StringBuilder log)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, ServeProcess server)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            if (clock.Elapsed > timeout) Assert.Fail($"timed out waiting for {what}\n{log}");
+            if (clock.Elapsed > timeout) Assert.Fail($"timed out waiting for {what}\n{server.Output}");
             await Task.Delay(200);
         }
     }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.Imaging;
 using CharacterGen.Server.Tests.Grpc.RealClients;
-using CharacterGen.Server.Tests.Storage;
+using CharacterGen.Tests.Shared;
 using Microsoft.Data.Sqlite;
 
 namespace CharacterGen.Server.Tests.Characters;

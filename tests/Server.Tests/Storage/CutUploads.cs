@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CharacterGen.Protos.V1;
 using CharacterGen.Server.Tests.Grpc.Support;
+using CharacterGen.Tests.Shared;
 using Google.Protobuf;
 
 namespace CharacterGen.Server.Tests.Storage;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
+using CharacterGen.Tests.Shared;
 using Microsoft.Data.Sqlite;
 
 namespace CharacterGen.Server.Tests.Storage;

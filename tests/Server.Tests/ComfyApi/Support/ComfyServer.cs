@@ -53,6 +53,7 @@ public sealed class ComfyServer : IAsyncDisposable
             ShutdownTimeoutSeconds = 5,
         };
         options = configure?.Invoke(options) ?? options;
+        Directory.CreateDirectory(options.ModelsDir); // present, so "ready" is SERVING
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
 

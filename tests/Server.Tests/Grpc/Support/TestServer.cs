@@ -34,14 +34,17 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {
+        var dataDir = Path.Combine(Path.GetTempPath(), "cg-server-tests", Guid.NewGuid().ToString("N"));
         var options = new ServerOptions
         {
             GrpcPort = 0,
             HttpPort = 0,
-            DataDir = Path.Combine(Path.GetTempPath(), "cg-server-tests", Guid.NewGuid().ToString("N")),
+            DataDir = dataDir,
+            ModelsDir = Path.Combine(dataDir, "models"), // present, so "ready" is SERVING
             ShutdownTimeoutSeconds = 10,
         };
         options = configure?.Invoke(options) ?? options;
+        Directory.CreateDirectory(options.ModelsDir);
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
 

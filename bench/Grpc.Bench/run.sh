@@ -7,6 +7,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 CALLS=${1:-10000}
 EVENTS=${2:-200000}
+WARMUP=${WARMUP:-30000}   # calls before measuring: steady state, after the JIT has tiered up the hot paths
 OURS_PORT=50151
 PEER_PORT=50152
 WATCH_EVENTS=100000
@@ -35,12 +36,12 @@ echo "|---|---:|---:|---:|---:|---:|"
 start ours $BENCH serve --port $OURS_PORT --watch-events $WATCH_EVENTS
 JOB=$(sed -n 's/^READY watch_job=//p' "$FIFO_DIR/ours.out")
 $BENCH client --address 127.0.0.1:$OURS_PORT --label "CharacterGen (Grpc.AspNetCore)" \
-    --calls "$CALLS" --events "$EVENTS" --watch-job "$JOB" --watch-events $WATCH_EVENTS
+    --calls "$CALLS" --events "$EVENTS" --warmup "$WARMUP" --watch-job "$JOB" --watch-events $WATCH_EVENTS
 stop
 
 # google/api/*.proto (imported by the charactergen protos for JSON transcoding) from the restored NuGet package.
 API_PROTOS=${NUGET_PACKAGES:-$HOME/.nuget/packages}/google.api.commonprotos/2.17.0/content/protos
 start peer /usr/bin/python3 bench/Grpc.Bench/python_server.py --port $PEER_PORT --protos protos --bench-protos bench/Grpc.Bench/protos --api-protos "$API_PROTOS"
 $BENCH client --address 127.0.0.1:$PEER_PORT --label "Python grpcio $(/usr/bin/python3 -c 'import grpc; print(grpc.__version__)') (sync server, 8 threads)" \
-    --calls "$CALLS" --events "$EVENTS"
+    --calls "$CALLS" --events "$EVENTS" --warmup "$WARMUP"
 stop

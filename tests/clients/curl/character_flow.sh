@@ -20,7 +20,9 @@ inline=$([ -n "$out" ] && echo true || echo false)
 py() { /usr/bin/python3 -c "import json,sys,base64,os; d=json.load(sys.stdin); a=sys.argv[2:]; r=eval(sys.argv[1]); print(r if r is not None else '')" "$@"; }
 post() { curl -sS --fail-with-body -X POST "$base$1" -H 'Content-Type: application/json' -d "$2"; }
 body() { echo '{}' | py "json.dumps($1)" "${@:2}"; }  # a JSON body built in Python from the arguments a[0], a[1], ...
-save() { [ -z "$out" ] || py "open(os.path.join(a[0], a[1] + '.png'), 'wb').write(base64.b64decode($1)) and None" "$out" "$2" > /dev/null; }
+save() {  # reads the response on stdin either way, so the echo feeding it never meets a closed pipe
+  if [ -z "$out" ]; then cat > /dev/null; else py "open(os.path.join(a[0], a[1] + '.png'), 'wb').write(base64.b64decode($1)) and None" "$out" "$2" > /dev/null; fi
+}
 
 created=$(post /v1/characters "$(body '{"description": a[0], "triggerWord": a[1], "render": {"seed": 7}}' "$description" "${TRIGGER:-}")")
 id=$(echo "$created" | py 'd["character"]["characterId"]')

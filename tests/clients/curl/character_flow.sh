@@ -31,13 +31,13 @@ echo "$regenerated" | save 'd["candidate"]["image"]["content"]' approved
 candidate=$(echo "$regenerated" | py 'd["candidate"]["candidateId"]')
 post "/v1/characters/$id:approve" "{\"candidateId\": \"$candidate\"}" > /dev/null
 post "/v1/characters/$id/trainingImages:generate" \
-  "$(body '{"count": int(a[0]), "customPrompts": json.loads(a[1]), "variationStrength": float(a[2])}' "$images" "$variations" "${VARIATION_STRENGTH:-0}")" > /dev/null
+  "$(body '{"count": int(a[0]), "customPrompts": json.loads(a[1]), "variationStrength": float(a[2]), "render": {"seed": 100}}' "$images" "$variations" "${VARIATION_STRENGTH:-0}")" > /dev/null
 curl -sS --fail-with-body "$base/v1/characters/$id:watch?untilIdle=true" > /dev/null   # streams until the set is done
 list=$(curl -sS --fail-with-body "$base/v1/characters/$id/trainingImages")
 last=$(echo "$list" | py 'd["trainingImages"][-1]["trainingImageId"]')
 first=$(echo "$list" | py 'd["trainingImages"][0]["trainingImageId"]')
 curl -sS --fail-with-body -X DELETE "$base/v1/characters/$id/trainingImages/$last" > /dev/null
-post "/v1/characters/$id/trainingImages/$first:regenerate" "$(body '{"prompt": a[0]}' "$regenerate_prompt")" > /dev/null
+post "/v1/characters/$id/trainingImages/$first:regenerate" "$(body '{"prompt": a[0], "render": {"seed": 200}}' "$regenerate_prompt")" > /dev/null
 post "/v1/characters/$id:train" "$(body '{"steps": int(a[0]), "rank": 4, **json.loads(a[1])}' "$steps" "$train")" > /dev/null
 curl -sS --fail-with-body "$base/v1/characters/$id:watch?untilIdle=true" > /dev/null   # streams until training ends
 count=$(echo "$scenes" | py 'len(d)')

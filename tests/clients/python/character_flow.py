@@ -85,12 +85,14 @@ def main():
     approved = save(args.out, "approved", second.candidate.image)
 
     characters.GenerateTrainingSet(pb.GenerateTrainingSetRequest(character_id=character_id, count=args.images,
-                                                                 custom_prompts=args.variations, variation_strength=args.variation_strength))
+                                                                 custom_prompts=args.variations, variation_strength=args.variation_strength,
+                                                                 render=pb.RenderSettings(seed=Int64Value(value=100))))
     changes = watch_until_idle(characters, pb, character_id)
     images = characters.ListTrainingImages(pb.ListTrainingImagesRequest(character_id=character_id)).training_images
     characters.DeleteTrainingImage(pb.DeleteTrainingImageRequest(character_id=character_id, training_image_id=images[-1].training_image_id))
     redone = characters.RegenerateTrainingImage(pb.RegenerateTrainingImageRequest(
-        character_id=character_id, training_image_id=images[0].training_image_id, prompt=args.regenerate_prompt))
+        character_id=character_id, training_image_id=images[0].training_image_id, prompt=args.regenerate_prompt,
+        render=pb.RenderSettings(seed=Int64Value(value=200))))
 
     try:
         characters.GenerateScene(pb.GenerateSceneRequest(character_id=character_id, prompt="too early"))

@@ -20,7 +20,7 @@ public sealed class CharacterDemoModelTests
 {
     private const string Python = "/usr/bin/python3";
 
-    // A hang guard for 2,400 training steps on a loaded 2-core machine, not a timing assertion.
+    // A hang guard for 800 training steps of batch 3 on a loaded 2-core machine, not a timing assertion.
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(60);
 
     // The demo model knows only shapes, colours and backgrounds: the built-in variations ("side view, walking") are
@@ -47,7 +47,7 @@ public sealed class CharacterDemoModelTests
                 [Path.Combine(Repository.Clients, "python", "character_flow.py"), "--address", host.Server.GrpcAddress.Authority,
                  "--protos", Repository.Protos, "--test-protos", Repository.TestProtos, "--api-protos", Repository.ApiProtos,
                  "--description", Description, "--trigger", Trigger, "--images", "6", "--variations", .. Variations,
-                 "--variation-strength", "0.3", "--regenerate-prompt", RegeneratePrompt, "--steps", "2400", "--rank", "16", "--alpha", "16",
+                 "--variation-strength", "0.3", "--regenerate-prompt", RegeneratePrompt, "--steps", "800", "--rank", "16", "--alpha", "16",
                  "--learning-rate", "0.003", "--scenes", .. Scenes, "--out", pictures, "--without-lora"],
                 Repository.Root, Hang);
             Assert.That(result.ExitCode, Is.EqualTo(0), result.Output + "\n" + host.Log);
@@ -76,7 +76,7 @@ public sealed class CharacterDemoModelTests
                 ["DESCRIPTION=" + Description, "TRIGGER=" + Trigger, "VARIATIONS=" + JsonSerializer.Serialize(Variations), "VARIATION_STRENGTH=0.3",
                  "REGENERATE_PROMPT=" + RegeneratePrompt, "TRAIN={\"rank\": 16, \"alpha\": 16, \"learningRate\": 0.003}",
                  "SCENES=" + JsonSerializer.Serialize(Scenes), "OUT=" + pictures,
-                 "/bin/bash", Path.Combine(Repository.Clients, "curl", "character_flow.sh"), host.Server.HttpAddress.ToString().TrimEnd('/'), "6", "2400"],
+                 "/bin/bash", Path.Combine(Repository.Clients, "curl", "character_flow.sh"), host.Server.HttpAddress.ToString().TrimEnd('/'), "6", "800"],
                 Repository.Root, Hang);
             Assert.That(result.ExitCode, Is.EqualTo(0), result.Output + "\n" + host.Log);
             var character = JsonNode.Parse(result.Output.Split('\n').Last(l => l.StartsWith('{')))!;

@@ -8,27 +8,8 @@ using CharacterGen.Tensors.Safetensors;
 namespace CharacterGen.Diffusion.Tests.Training;
 
 /// <summary>LoRA training on a tiny random-weight SD1.5 checkpoint: learning, determinism, resume, leaks, kohya output.</summary>
-public sealed class LoraTrainerTests
+public sealed class LoraTrainerTests() : TinyCheckpointFixture(CheckpointParts.Unet | CheckpointParts.Clip)
 {
-    private string _dir = "";
-    private StableDiffusionCheckpoint _ckpt = null!;
-
-    [OneTimeSetUp]
-    public void LoadCheckpoint()
-    {
-        _dir = Directory.CreateTempSubdirectory("cg-train-").FullName;
-        string path = Path.Combine(_dir, "tiny.safetensors");
-        TestCheckpoints.WriteSd15(path, seed: 3, TinySizes.Default.WithVocabSize(500));
-        _ckpt = CheckpointLoader.Load(path, parts: CheckpointParts.Unet | CheckpointParts.Clip);
-    }
-
-    [OneTimeTearDown]
-    public void Dispose()
-    {
-        _ckpt.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     internal static List<TrainingSample> Samples(int count, ulong seed, long contextDim = 32, long admDim = 0)
     {
         using var scope = Torch.NewScope();
@@ -39,7 +20,7 @@ public sealed class LoraTrainerTests
 
     private TrainedLora Train(IReadOnlyList<TrainingSample> samples, LoraTrainingOptions options, string? checkpoint = null,
         Action<TrainingProgress>? onStep = null, CancellationToken ct = default) =>
-        new LoraTrainer(_ckpt.Unet!, _ckpt.Family, _ckpt.Prediction, samples, options).Train("tiny|test-data", checkpoint, onStep, ct);
+        new LoraTrainer(Checkpoint.Unet!, Checkpoint.Family, Checkpoint.Prediction, samples, options).Train("tiny|test-data", checkpoint, onStep, ct);
 
     [Test]
     public void TrainedLoraLoadsThroughTheLoraLoaderPathAndLowersTheLossItWasTrainedOn()
@@ -47,30 +28,30 @@ public sealed class LoraTrainerTests
         var samples = Samples(2, 11);
         try
         {
-            var weights = _ckpt.Unet!.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Value.ToArray<float>());
+            var weights = Checkpoint.Unet!.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Value.ToArray<float>());
             var options = new LoraTrainingOptions { Steps = 30, LearningRate = 3e-3, Rank = 4, Targets = LoraTargets.All, Seed = 1 };
             double before = EvaluationLoss(samples);
-            string path = Path.Combine(_dir, "learned.safetensors");
+            string path = Path.Combine(Folder, "learned.safetensors");
             long baseline = Tensor.LiveCount;
             using (TrainedLora lora = Train(samples, options)) lora.Save(path);
             Assert.That(Tensor.LiveCount, Is.EqualTo(baseline), "no tensor of the run survives it");
             foreach (var (name, values) in weights)
-                Assert.That(_ckpt.Unet!.NamedParameters().First(p => p.Key == name).Value.Value.ToArray<float>(), Is.EqualTo(values), $"{name} is frozen");
+                Assert.That(Checkpoint.Unet!.NamedParameters().First(p => p.Key == name).Value.Value.ToArray<float>(), Is.EqualTo(values), $"{name} is frozen");
 
             using LoraFile file = LoraFile.Load(path);
             Assert.That(file.Format, Is.EqualTo(LoraFormat.Kohya));
-            using LoraPatches patches = LoraMapper.Map(file, "learned", _ckpt.Unet, _ckpt.Clip, "tiny");
+            using LoraPatches patches = LoraMapper.Map(file, "learned", Checkpoint.Unet, Checkpoint.Clip, "tiny");
             Assert.That(patches.Unmatched, Is.Empty, "every key addresses a weight");
             Assert.That(patches.Patches, Is.Not.Empty);
             try
             {
-                _ckpt.UnetPatcher.Apply([new WeightedLora(patches, 1.0)]);
+                Checkpoint.UnetPatcher.Apply([new WeightedLora(patches, 1.0)]);
                 double after = EvaluationLoss(samples);
                 Assert.That(after, Is.LessThan(before * 0.9), $"loss on the training data {before} → {after}");
             }
             finally
             {
-                _ckpt.UnetPatcher.Apply([]);
+                Checkpoint.UnetPatcher.Apply([]);
             }
         }
         finally
@@ -111,7 +92,7 @@ public sealed class LoraTrainerTests
             };
             using TrainedLora uninterrupted = Train(samples, options);
 
-            string checkpoint = Path.Combine(_dir, "resume.ckpt.safetensors");
+            string checkpoint = Path.Combine(Folder, "resume.ckpt.safetensors");
             using var cts = new CancellationTokenSource();
             var seen = new List<TrainingProgress>();
             long baseline = Tensor.LiveCount;
@@ -169,7 +150,7 @@ public sealed class LoraTrainerTests
         var samples = Samples(1, 15);
         try
         {
-            string path = Path.Combine(_dir, "kohya.safetensors");
+            string path = Path.Combine(Folder, "kohya.safetensors");
             using (TrainedLora lora = Train(samples, new LoraTrainingOptions { Steps = 1, Rank = 2, Alpha = 1 })) lora.Save(path);
             using var file = SafetensorsFile.Open(path);
             var names = file.Entries.Select(e => e.Name).ToList();
@@ -202,7 +183,7 @@ public sealed class LoraTrainerTests
         Tensor ctx = Torch.Stack(samples.SelectMany(s => timesteps.Select(_ => s.Context)).ToArray());
         int[] ts = samples.SelectMany(_ => timesteps).ToArray();
         Tensor noise = Torch.Randn(x0.Shape, 77UL);
-        Tensor prediction = _ckpt.Unet!.Forward(loss.Noised(x0, noise, ts), Torch.FromArray(ts.Select(t => (float)t).ToArray()), ctx);
+        Tensor prediction = Checkpoint.Unet!.Forward(loss.Noised(x0, noise, ts), Torch.FromArray(ts.Select(t => (float)t).ToArray()), ctx);
         return loss.Loss(prediction, noise, ts).Item();
     }
 }

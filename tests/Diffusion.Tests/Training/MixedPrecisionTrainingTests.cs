@@ -7,29 +7,10 @@ using CharacterGen.Tensors.Safetensors;
 namespace CharacterGen.Diffusion.Tests.Training;
 
 /// <summary>bf16 autocast training: losses close to float32, float32 LoRA file, and checkpointing recomputes under the same autocast.</summary>
-public sealed class MixedPrecisionTrainingTests
+public sealed class MixedPrecisionTrainingTests() : TinyCheckpointFixture(CheckpointParts.Unet)
 {
-    private string _dir = "";
-    private StableDiffusionCheckpoint _ckpt = null!;
-
-    [OneTimeSetUp]
-    public void LoadCheckpoint()
-    {
-        _dir = Directory.CreateTempSubdirectory("cg-bf16-").FullName;
-        string path = Path.Combine(_dir, "tiny.safetensors");
-        TestCheckpoints.WriteSd15(path, seed: 3, TinySizes.Default.WithVocabSize(500));
-        _ckpt = CheckpointLoader.Load(path, parts: CheckpointParts.Unet);
-    }
-
-    [OneTimeTearDown]
-    public void Dispose()
-    {
-        _ckpt.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private TrainedLora Train(IReadOnlyList<TrainingSample> samples, LoraTrainingOptions options) =>
-        new LoraTrainer(_ckpt.Unet!, _ckpt.Family, _ckpt.Prediction, samples, options).Train("tiny|bf16");
+        new LoraTrainer(Checkpoint.Unet!, Checkpoint.Family, Checkpoint.Prediction, samples, options).Train("tiny|bf16");
 
     [Test]
     public void Bf16TrainingStaysWithinTwoPercentOfFloat32AndWritesAFloat32File()
@@ -46,7 +27,7 @@ public sealed class MixedPrecisionTrainingTests
                 for (int i = 0; i < fp32.Losses.Count; i++)
                     Assert.That(bf16.Losses[i], Is.EqualTo(fp32.Losses[i]).Within(2).Percent, $"step {i + 1}");
                 Assert.That(bf16.Tensors.Select(t => t.Value.DType), Has.All.EqualTo(DType.Float32));
-                string path = Path.Combine(_dir, "bf16.safetensors");
+                string path = Path.Combine(Folder, "bf16.safetensors");
                 bf16.Save(path);
                 using var file = SafetensorsFile.Open(path);
                 Assert.That(file.Entries.Select(e => e.DType), Has.All.EqualTo(SafetensorsDType.F32), "the LoRA file is float32");

@@ -8,27 +8,8 @@ using CharacterGen.Tensors.Safetensors;
 namespace CharacterGen.Diffusion.Tests.Training;
 
 /// <summary>Text-encoder LoRA training (kohya lora_te_): it learns, is written in kohya's keys and changes the conditioning when loaded.</summary>
-public sealed class TextEncoderLoraTrainingTests
+public sealed class TextEncoderLoraTrainingTests() : TinyCheckpointFixture(CheckpointParts.Unet | CheckpointParts.Clip)
 {
-    private string _dir = "";
-    private StableDiffusionCheckpoint _ckpt = null!;
-
-    [OneTimeSetUp]
-    public void LoadCheckpoint()
-    {
-        _dir = Directory.CreateTempSubdirectory("cg-te-").FullName;
-        string path = Path.Combine(_dir, "tiny.safetensors");
-        TestCheckpoints.WriteSd15(path, seed: 3, TinySizes.Default.WithVocabSize(500));
-        _ckpt = CheckpointLoader.Load(path, parts: CheckpointParts.Unet | CheckpointParts.Clip);
-    }
-
-    [OneTimeTearDown]
-    public void Dispose()
-    {
-        _ckpt.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     // Samples whose cached context is the frozen text encoder's output for their tokens (as MakeTrainingDataset makes them).
     private List<TrainingSample> Samples(int count, ulong seed)
     {
@@ -39,13 +20,13 @@ public sealed class TextEncoderLoraTrainingTests
         for (int i = 0; i < count; i++)
         {
             Tensor ids = Torch.RandInt(1, 400, [77], g);
-            samples.Add(new TrainingSample(Torch.Randn([4, 8, 8], g), _ckpt.Clip!.Forward(ids.Unsqueeze(0)).Hidden.Select(0, 0), tokens: ids));
+            samples.Add(new TrainingSample(Torch.Randn([4, 8, 8], g), Checkpoint.Clip!.Forward(ids.Unsqueeze(0)).Hidden.Select(0, 0), tokens: ids));
         }
         return samples;
     }
 
     private TrainedLora Train(IReadOnlyList<TrainingSample> samples, LoraTrainingOptions options) =>
-        new LoraTrainer(_ckpt.Unet!, _ckpt.Family, _ckpt.Prediction, samples, options, _ckpt.Clip).Train("tiny|te");
+        new LoraTrainer(Checkpoint.Unet!, Checkpoint.Family, Checkpoint.Prediction, samples, options, Checkpoint.Clip).Train("tiny|te");
 
     [Test]
     public void TheTextEncoderLoraLearnsIsWrittenAsLoraTeAndChangesTheConditioning()
@@ -53,13 +34,13 @@ public sealed class TextEncoderLoraTrainingTests
         var samples = Samples(2, 41);
         try
         {
-            var clipWeights = _ckpt.Clip!.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Value.ToArray<float>());
+            var clipWeights = Checkpoint.Clip!.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Value.ToArray<float>());
             var options = new LoraTrainingOptions
             {
                 Steps = 4, BatchSize = 2, LearningRate = 1e-3, TextEncoderLearningRate = 5e-3, Targets = LoraTargets.Attention, Seed = 2,
                 TrainTextEncoder = true,
             };
-            string path = Path.Combine(_dir, "te.safetensors");
+            string path = Path.Combine(Folder, "te.safetensors");
             long baseline = Tensor.LiveCount;
             IReadOnlyList<double> losses;
             using (TrainedLora lora = Train(samples, options))
@@ -74,7 +55,7 @@ public sealed class TextEncoderLoraTrainingTests
             }
             Assert.That(Tensor.LiveCount, Is.EqualTo(baseline), "no tensor of the run survives it");
             foreach (var (name, values) in clipWeights)
-                Assert.That(_ckpt.Clip.NamedParameters().First(p => p.Key == name).Value.Value.ToArray<float>(), Is.EqualTo(values), $"{name} is frozen");
+                Assert.That(Checkpoint.Clip.NamedParameters().First(p => p.Key == name).Value.Value.ToArray<float>(), Is.EqualTo(values), $"{name} is frozen");
 
             using (var file = SafetensorsFile.Open(path))
             {
@@ -88,19 +69,19 @@ public sealed class TextEncoderLoraTrainingTests
 
             // LoraLoader's path: every key maps, the CLIP patch changes the conditioning of the trained prompt.
             using LoraFile loaded = LoraFile.Load(path);
-            using LoraPatches patches = LoraMapper.Map(loaded, "te", _ckpt.Unet, _ckpt.Clip, "tiny");
+            using LoraPatches patches = LoraMapper.Map(loaded, "te", Checkpoint.Unet, Checkpoint.Clip, "tiny");
             Assert.That(patches.Unmatched, Is.Empty);
             Assert.That(patches.Patches.Count(p => p.Target == LoraTarget.Clip), Is.EqualTo(2 * 6), "2 layers × 6 linears");
             float[] before = Conditioning(samples[0]);
             try
             {
-                _ckpt.ClipPatcher.Apply([new WeightedLora(patches.Only(LoraTarget.Clip), 1.0)]);
+                Checkpoint.ClipPatcher.Apply([new WeightedLora(patches.Only(LoraTarget.Clip), 1.0)]);
                 float[] after = Conditioning(samples[0]);
                 Assert.That(after.Zip(before).Max(p => Math.Abs(p.First - p.Second)), Is.GreaterThan(1e-3), "the conditioning changed");
             }
             finally
             {
-                _ckpt.ClipPatcher.Apply([]);
+                Checkpoint.ClipPatcher.Apply([]);
             }
             Assert.That(Conditioning(samples[0]), Is.EqualTo(before), "removing the LoRA restores the encoder");
 
@@ -134,6 +115,6 @@ public sealed class TextEncoderLoraTrainingTests
     {
         using var scope = Torch.NewScope();
         using var noGrad = Autograd.NoGrad();
-        return _ckpt.Clip!.Forward(sample.Tokens!.Unsqueeze(0)).Hidden.ToArray<float>();
+        return Checkpoint.Clip!.Forward(sample.Tokens!.Unsqueeze(0)).Hidden.ToArray<float>();
     }
 }

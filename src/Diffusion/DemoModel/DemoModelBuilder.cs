@@ -53,7 +53,7 @@ public static class DemoModelBuilder
 
         string staging = tokenizer + ".tmp-" + Environment.ProcessId;
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        DemoVocabulary.WriteFiles(staging, vocabulary);
+        vocabulary.WriteFiles(staging);
         if (Directory.Exists(tokenizer)) Directory.Delete(tokenizer, recursive: true);
         Directory.Move(staging, tokenizer);
         string stampTemp = stamp + ".tmp-" + Environment.ProcessId;

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using CharacterGen.Diffusion.Text;
 
 namespace CharacterGen.Diffusion.DemoModel;
@@ -25,16 +23,5 @@ public static class DemoVocabulary
             }
         }
         return ClipVocabulary.FromMerges(merges);
-    }
-
-    /// <summary>vocab.json (token → id, by id) and merges.txt (a version line, then "left right") into <paramref name="folder"/>.</summary>
-    public static void WriteFiles(string folder, ClipVocabulary vocabulary)
-    {
-        Directory.CreateDirectory(folder);
-        var ordered = vocabulary.Ids.OrderBy(p => p.Value).ToDictionary(p => p.Key, p => p.Value);
-        File.WriteAllText(Path.Combine(folder, ClipTokenizer.VocabFileName), JsonSerializer.Serialize(ordered), new UTF8Encoding(false));
-        var lines = new StringBuilder("#version: 0.2\n");
-        foreach (var (left, right) in vocabulary.Merges) lines.Append(left).Append(' ').Append(right).Append('\n');
-        File.WriteAllText(Path.Combine(folder, ClipTokenizer.MergesFileName), lines.ToString(), new UTF8Encoding(false));
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Text;
 
@@ -41,7 +39,7 @@ public static class TinyModelWriter
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         TestCheckpoints.WriteSd15(full, seed, TinySizes.Default.WithVocabSize(vocabulary.Count));
         string folder = CheckpointTokenizer.SiblingFolder(full);
-        WriteTokenizer(folder, vocabulary);
+        vocabulary.WriteFiles(folder);
         return new Written(full, folder, vocabulary.Count);
     }
 
@@ -58,20 +56,10 @@ public static class TinyModelWriter
         };
         TestCheckpoints.Write(full, config, seed);
         string folder = CheckpointTokenizer.SiblingFolder(full);
-        WriteTokenizer(folder, vocabulary);
+        vocabulary.WriteFiles(folder);
         return new Written(full, folder, vocabulary.Count);
     }
 
-    /// <summary>Hugging Face's tokenizer files: vocab.json (token → id) and merges.txt (a version line, then "left right").</summary>
-    public static void WriteTokenizer(string folder, ClipVocabulary vocabulary)
-    {
-        Directory.CreateDirectory(folder);
-        var ordered = vocabulary.Ids.OrderBy(p => p.Value).ToDictionary(p => p.Key, p => p.Value);
-        File.WriteAllText(Path.Combine(folder, ClipTokenizer.VocabFileName), JsonSerializer.Serialize(ordered), new UTF8Encoding(false));
-        var lines = new StringBuilder("#version: 0.2\n");
-        foreach (var (left, right) in vocabulary.Merges) lines.Append(left).Append(' ').Append(right).Append('\n');
-        File.WriteAllText(Path.Combine(folder, ClipTokenizer.MergesFileName), lines.ToString(), new UTF8Encoding(false));
-    }
 
     /// <summary>The tiny vocabulary: up to <paramref name="maxMerges"/> merges learned from the built-in corpus.</summary>
     public static ClipVocabulary Vocabulary(int maxMerges = DefaultMerges) => ClipVocabulary.FromMerges(LearnMerges(maxMerges));

@@ -48,6 +48,17 @@ public sealed class ClipVocabulary
 
     public string? TokenOf(int id) => _tokens.GetValueOrDefault(id);
 
+    /// <summary>Hugging Face's tokenizer files into <paramref name="folder"/>: vocab.json (token → id, by id) and merges.txt (a version line, then "left right").</summary>
+    public void WriteFiles(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var ordered = Ids.OrderBy(p => p.Value).ToDictionary(p => p.Key, p => p.Value);
+        File.WriteAllText(Path.Combine(folder, ClipTokenizer.VocabFileName), JsonSerializer.Serialize(ordered), new UTF8Encoding(false));
+        var lines = new StringBuilder("#version: 0.2\n");
+        foreach (var (left, right) in Merges) lines.Append(left).Append(' ').Append(right).Append('\n');
+        File.WriteAllText(Path.Combine(folder, ClipTokenizer.MergesFileName), lines.ToString(), new UTF8Encoding(false));
+    }
+
     /// <summary>
     /// The vocabulary CLIP derives from its merges: the 256 byte symbols, the same with <c>&lt;/w&gt;</c>, one token per
     /// merge (the two parts joined), then <c>&lt;|startoftext|&gt;</c> and <c>&lt;|endoftext|&gt;</c>.

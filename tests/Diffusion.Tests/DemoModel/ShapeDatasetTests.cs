@@ -55,7 +55,7 @@ public sealed class ShapeDatasetTests
         string folder = Path.Combine(Path.GetTempPath(), "cg-demo-vocab-" + Guid.NewGuid().ToString("N"));
         try
         {
-            DemoVocabulary.WriteFiles(folder, vocabulary);
+            vocabulary.WriteFiles(folder);
             var read = ClipTokenizer.FromHuggingFaceFiles(Path.Combine(folder, ClipTokenizer.VocabFileName), Path.Combine(folder, ClipTokenizer.MergesFileName));
             const string Caption = "a purple triangle on a gradient background";
             Assert.That(read.Encode(Caption), Is.EqualTo(tokenizer.Encode(Caption)));

@@ -147,7 +147,7 @@ public sealed class TextEncodeTests
         using var env = NodeTestEnvironment.Create();
         // A shared tokenizer with another vocabulary: if it were used, ids would differ.
         var shared = Path.Combine(env.Models.Root, "text_encoders", "clip_tokenizer");
-        TinyModelWriter.WriteTokenizer(shared, TinyModelWriter.Vocabulary(maxMerges: 10));
+        TinyModelWriter.Vocabulary(maxMerges: 10).WriteFiles(shared);
         var tokenizer = env.Cache.TokenizerFor(env.CheckpointPath(NodeTestEnvironment.Checkpoint), env.Models.Root);
         Assert.That(tokenizer.Vocabulary.Count, Is.EqualTo(TinyModelWriter.Vocabulary().Count));
     }
@@ -164,7 +164,7 @@ public sealed class TextEncodeTests
             .And.Contain("vocab.json").And.Contain("merges.txt"));
 
         var shared = Path.Combine(env.Models.Root, "text_encoders", "clip_tokenizer");
-        TinyModelWriter.WriteTokenizer(shared, TinyModelWriter.Vocabulary());
+        TinyModelWriter.Vocabulary().WriteFiles(shared);
         Assert.That(env.Cache.TokenizerFor(env.CheckpointPath(NodeTestEnvironment.Checkpoint), env.Models.Root).Vocabulary.Count,
             Is.EqualTo(TinyModelWriter.Vocabulary().Count));
     }

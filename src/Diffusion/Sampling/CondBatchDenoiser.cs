@@ -15,7 +15,10 @@ namespace CharacterGen.Diffusion.Sampling;
 /// <param name="unet">The UNet to call, asked once per <see cref="Denoise"/> (so a LoRA stack can be applied to the
 /// shared weights right before the calls).</param>
 /// <param name="modelSampling">The model's σ ↔ timestep and scaling (ε or v prediction).</param>
-public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling modelSampling)
+/// <param name="contributors">What adds ControlNet residuals or attention patches to each batched call, in order
+/// (none: the plain UNet).</param>
+public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling modelSampling,
+    IReadOnlyList<IUnetCallContributor>? contributors = null)
     : IConditionedDenoiser<IReadOnlyList<ConditioningEntry>>
 {
     private const int MaxPaddingFactor = 4;
@@ -49,8 +52,8 @@ public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling model
             Tensor context = PadAndJoin(batch.Select(r => r.Context).ToList());
             Tensor? y = first.Y is null ? null : Torch.Cat(batch.Select(r => r.Y!).ToArray());
             NetworkCalls++;
-            Tensor output = modelSampling.ApplyModel(input, sigmas,
-                (scaled, timestep) => network.Forward(scaled, timestep, context, y).To(scaled.Device));
+            Tensor output = modelSampling.ApplyModel(input, sigmas, (scaled, timestep) =>
+                network.Forward(scaled, timestep, context, y, CallFor(batch, scaled, timestep, context, y, sigmas)).To(scaled.Device));
             Tensor[] chunks = output.Chunk(batch.Count);
             for (int k = 0; k < batch.Count; k++)
             {
@@ -69,6 +72,16 @@ public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling model
         var results = new Tensor[conditionings.Count];
         for (int i = 0; i < results.Length; i++) results[i] = (sums[i] / counts[i]).MoveToOuterScope();
         return results;
+    }
+
+    private UnetCall? CallFor(List<Run> batch, Tensor scaled, Tensor timestep, Tensor context, Tensor? y, Tensor sigmas)
+    {
+        if (contributors is not { Count: > 0 }) return null;
+        var unetBatch = new UnetBatch(scaled, timestep, context, y, sigmas, batch.Select(r => r.Entry).ToList(),
+            batch.Select(r => r.Index).ToList(), batch[0].Input.Size(0));
+        var builder = new UnetCallBuilder();
+        foreach (IUnetCallContributor contributor in contributors) contributor.Contribute(unetBatch, builder);
+        return builder.Build(unetBatch);
     }
 
     /// <summary>One entry's input region, weight and context (ComfyUI get_area_and_mult); null for an empty area.</summary>
@@ -94,7 +107,7 @@ public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling model
             SdxlSizeConditioning size = entry.Size ?? SdxlSizeConditioning.ForLatent(width, height);
             y = RepeatToBatch(size.AdmVector(pooled.To(x.Device, DType.Float32)), x.Size(0)).To(x.DType);
         }
-        return new Run(index, input, mult, area, context, y);
+        return new Run(index, entry, input, mult, area, context, y);
     }
 
     // Linear ramps over min(8, size/4) cells at each area edge that is not the latent's border.
@@ -148,5 +161,5 @@ public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling model
 
     private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
-    private sealed record Run(int Index, Tensor Input, Tensor Mult, ConditioningArea? Area, Tensor Context, Tensor? Y = null);
+    private sealed record Run(int Index, ConditioningEntry Entry, Tensor Input, Tensor Mult, ConditioningArea? Area, Tensor Context, Tensor? Y = null);
 }

@@ -21,6 +21,7 @@ public static class IoTypes
     public const string ClipVision = "CLIP_VISION";
     public const string ClipVisionOutput = "CLIP_VISION_OUTPUT";
     public const string IpAdapter = "IPADAPTER";
+    public const string InsightFace = "INSIGHTFACE";
     public const string Sampler = "SAMPLER";
     public const string Sigmas = "SIGMAS";
     public const string Noise = "NOISE";

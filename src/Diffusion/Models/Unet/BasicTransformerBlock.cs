@@ -26,12 +26,12 @@ public sealed class BasicTransformerBlock : Module
     public LayerNorm Norm2 { get; }
     public LayerNorm Norm3 { get; }
 
-    /// <summary>x [B, N, dim], context [B, M, contextDim].</summary>
-    public Tensor Forward(Tensor x, Tensor context)
+    /// <summary>x [B, N, dim], context [B, M, contextDim]; <paramref name="attn2Patch"/> goes to attn2 (see CrossAttention).</summary>
+    public Tensor Forward(Tensor x, Tensor context, Func<Tensor, Tensor, int, Tensor>? attn2Patch = null)
     {
         using var scope = Torch.NewScope();
         x = x + Attn1.Forward(Norm1.Forward(x));
-        x = x + Attn2.Forward(Norm2.Forward(x), context);
+        x = x + Attn2.Forward(Norm2.Forward(x), context, attn2Patch);
         x = x + Ff.Forward(Norm3.Forward(x));
         return x.MoveToOuterScope();
     }

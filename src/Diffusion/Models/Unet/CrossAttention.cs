@@ -26,14 +26,20 @@ public sealed class CrossAttention : Module
     public Linear ToV { get; }
     public Linear ToOut { get; }
 
-    /// <summary>x [B, N, C], context [B, M, Cc] (null: self-attention) → [B, N, C].</summary>
-    public Tensor Forward(Tensor x, Tensor? context = null)
+    /// <summary>
+    /// x [B, N, C], context [B, M, Cc] (null: self-attention) → [B, N, C]. <paramref name="patch"/> (output, q, heads)
+    /// replaces the attention output before to_out (IP-Adapter's decoupled attention).
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor? context = null, Func<Tensor, Tensor, int, Tensor>? patch = null)
     {
         using var scope = Torch.NewScope();
         Tensor ctx = context ?? x;
         long b = x.Size(0);
         Tensor Heads(Tensor t) => t.Reshape(b, t.Size(1), _heads, -1).Transpose(1, 2);
-        Tensor o = ChunkedAttention.Compute(Heads(ToQ.Forward(x)), Heads(ToK.Forward(ctx)), Heads(ToV.Forward(ctx)));
-        return ToOut.Forward(o.Transpose(1, 2).Reshape(b, x.Size(1), -1)).MoveToOuterScope();
+        Tensor q = ToQ.Forward(x);
+        Tensor o = ChunkedAttention.Compute(Heads(q), Heads(ToK.Forward(ctx)), Heads(ToV.Forward(ctx)));
+        o = o.Transpose(1, 2).Reshape(b, x.Size(1), -1);
+        if (patch is not null) o = patch(o, q, _heads);
+        return ToOut.Forward(o).MoveToOuterScope();
     }
 }

@@ -30,8 +30,12 @@ public sealed class SpatialTransformer : Module
     public IReadOnlyList<BasicTransformerBlock> TransformerBlocks => _blocks;
     public Module ProjOut { get; }
 
-    /// <summary>x [B, C, H, W], context [B, M, contextDim] → [B, C, H, W].</summary>
-    public Tensor Forward(Tensor x, Tensor context)
+    /// <summary>
+    /// x [B, C, H, W], context [B, M, contextDim] → [B, C, H, W]. With a <paramref name="call"/> that has attention
+    /// patches, each transformer block's attn2 is patched for its site (<paramref name="stage"/>, <paramref name="block"/>,
+    /// its index here).
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor context, UnetCall? call = null, UnetStage stage = UnetStage.Input, int block = 0)
     {
         using var scope = Torch.NewScope();
         long b = x.Size(0), c = x.Size(1), h = x.Size(2), w = x.Size(3);
@@ -39,10 +43,10 @@ public sealed class SpatialTransformer : Module
         if (!UseLinear) z = ((Conv2d)ProjIn).Forward(z);
         z = z.Reshape(b, z.Size(1), h * w).Transpose(1, 2);
         if (UseLinear) z = ((Linear)ProjIn).Forward(z);
-        foreach (var block in _blocks)
+        for (int i = 0; i < _blocks.Length; i++)
         {
             Interrupts.ThrowIfRequested();
-            z = block.Forward(z, context);
+            z = _blocks[i].Forward(z, context, call?.Attn2For(new AttentionSite(stage, block, i)));
         }
         if (UseLinear) z = ((Linear)ProjOut).Forward(z);
         z = z.Transpose(1, 2).Reshape(b, z.Size(2), h, w);

@@ -94,9 +94,10 @@ public sealed class UnetModel : Module
     /// x [B, in, h, w], timesteps [B] (float, one per sample), context [B, 77·k, context_dim] → [B, out, h, w] in x's dtype.
     /// Runs in the weights' dtype and device. Batch rows are independent, so CFG batches cond and uncond here.
     /// <paramref name="y"/> [B, adm_in_channels] is the ADM vector (SDXL: pooled text ‖ size embeddings); required exactly
-    /// when the config has <see cref="UnetConfig.AdmInChannels"/>.
+    /// when the config has <see cref="UnetConfig.AdmInChannels"/>. <paramref name="call"/> adds ControlNet residuals
+    /// and attention patches; null (or a call without either) runs the plain network.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y = null)
+    public Tensor Forward(Tensor x, Tensor timesteps, Tensor context, Tensor? y = null, UnetCall? call = null)
     {
         if (x.Dim != 4 || x.Size(1) != Config.InChannels) throw new ArgumentException($"x must be [B, {Config.InChannels}, h, w], got {x}");
         if (timesteps.Dim != 1 || timesteps.Size(0) != x.Size(0)) throw new ArgumentException($"timesteps must be [{x.Size(0)}], got {timesteps}");
@@ -119,20 +120,29 @@ public sealed class UnetModel : Module
 
         var hs = new Stack<Tensor>();
         Tensor h = x.To(w.Device, w.DType);
-        foreach (var block in _inputBlocks)
+        for (int i = 0; i < _inputBlocks.Length; i++)
         {
-            h = RunBlock(block, h, emb, ctx, null);
+            h = RunBlock(_inputBlocks[i], h, emb, ctx, null, call, UnetStage.Input, i);
             hs.Push(h);
         }
-        h = RunBlock(MiddleBlock, h, emb, ctx, null);
-        foreach (var block in _outputBlocks)
+        h = RunBlock(MiddleBlock, h, emb, ctx, null, call, UnetStage.Middle, 0);
+        if (call?.Control?.Middle is { } middle) h = h + middle.To(h.Device, h.DType);
+        for (int o = 0; o < _outputBlocks.Length; o++)
         {
+            var block = _outputBlocks[o];
             Tensor skip = hs.Pop();
+            // ComfyUI adds control residual i to the skip saved after input block i, not to the stream down the encoder.
+            if (call?.Control is { } control && hs.Count < control.Skips.Count && control.Skips[hs.Count] is { } residual)
+            {
+                Tensor added = skip + residual.To(skip.Device, skip.DType);
+                skip.Dispose();
+                skip = added;
+            }
             Tensor joined = Torch.Cat([h, skip], 1);
             h.Dispose();
             skip.Dispose();
             (long, long)? next = hs.TryPeek(out Tensor? s) ? (s.Size(2), s.Size(3)) : null;
-            h = RunBlock(block, joined, emb, ctx, next);
+            h = RunBlock(block, joined, emb, ctx, next, call, UnetStage.Output, o);
             joined.Dispose();
         }
         Tensor result = OutConv.Forward(F.Silu(OutNorm.Forward(h)));
@@ -146,13 +156,15 @@ public sealed class UnetModel : Module
     /// </summary>
     public bool GradientCheckpointing { get; set; }
 
-    private Tensor RunBlock(ModuleList block, Tensor h, Tensor emb, Tensor context, (long, long)? skipSize) =>
+    private Tensor RunBlock(ModuleList block, Tensor h, Tensor emb, Tensor context, (long, long)? skipSize,
+        UnetCall? call, UnetStage stage, int index) =>
         GradientCheckpointing && Autograd.IsGradEnabled
-            ? GradientCheckpoint.Run(xs => Run(block, xs[0], xs[1], xs[2], skipSize), h, emb, context)
-            : Run(block, h, emb, context, skipSize);
+            ? GradientCheckpoint.Run(xs => Run(block, xs[0], xs[1], xs[2], skipSize, call, stage, index), h, emb, context)
+            : Run(block, h, emb, context, skipSize, call, stage, index);
 
     // LDM TimestepEmbedSequential: each layer takes what it needs.
-    private static Tensor Run(ModuleList block, Tensor h, Tensor emb, Tensor context, (long, long)? skipSize)
+    private static Tensor Run(ModuleList block, Tensor h, Tensor emb, Tensor context, (long, long)? skipSize,
+        UnetCall? call, UnetStage stage, int index)
     {
         using var scope = Torch.NewScope();
         foreach (Module? layer in block.Items)
@@ -161,7 +173,7 @@ public sealed class UnetModel : Module
             h = layer switch
             {
                 ResBlock r => r.Forward(h, emb),
-                SpatialTransformer t => t.Forward(h, context),
+                SpatialTransformer t => t.Forward(h, context, call, stage, index),
                 Downsample d => d.Forward(h),
                 Upsample u => u.Forward(h, skipSize),
                 Conv2d c => c.Forward(h),

@@ -10,6 +10,7 @@ namespace CharacterGen.Diffusion.Tests.Training;
 /// One LoRA training step on the tiny SD1.5 and SDXL fixture checkpoints against an independent PyTorch 1.13
 /// implementation (Fixtures/make_lora_training_fixtures.py: merged-weight LoRA, torch.optim.AdamW): same initial LoRA,
 /// sample, timestep and noise (drawn from the seed), loss within 1e-4 relative, updated LoRA weights within 1e-4 of each tensor's largest value.
+/// The SD1.5 step is also checked with the text encoder trained (kohya lora_te_, its own learning rate).
 /// </summary>
 public sealed class LoraTrainingReferenceTests
 {
@@ -18,10 +19,12 @@ public sealed class LoraTrainingReferenceTests
     private static string FixturePath => Path.Combine(ModelFixture.Directory, "lora_training_step.safetensors");
 
     [TestCase("sd15", "sd15_tiny.weights.json")]
+    [TestCase("sd15te", "sd15_tiny.weights.json")]
     [TestCase("sdxl", "sdxl_tiny.weights.json")]
     public void OneStepMatchesPyTorch(string name, string recipe)
     {
-        using var ckpt = CheckpointLoader.Load(FixtureCheckpoint.Path(recipe), parts: CheckpointParts.Unet);
+        bool te = name == "sd15te";
+        using var ckpt = CheckpointLoader.Load(FixtureCheckpoint.Path(recipe), parts: te ? CheckpointParts.Unet | CheckpointParts.Clip : CheckpointParts.Unet);
         using var file = SafetensorsFile.Open(FixturePath);
         using var scope = Torch.NewScope();
         var names = new KohyaLoraNames(ckpt.Unet!.Config, ckpt.Family);
@@ -29,19 +32,32 @@ public sealed class LoraTrainingReferenceTests
         {
             string rest = fixtureKey[(name.Length + part.Length + 2)..]; // "<module>.lora_down.weight"
             int suffix = rest.IndexOf(".lora_", StringComparison.Ordinal);
-            return names.UnetKey(rest[..suffix]) + rest[suffix..];
+            // Text-encoder modules are stored under their kohya names already ("te:lora_te_…").
+            string module = rest[..suffix];
+            return (module.StartsWith("te:", StringComparison.Ordinal) ? module[3..] : names.UnetKey(module)) + rest[suffix..];
         }
         Dictionary<string, Tensor> Lora(string part) => file.Entries.Where(e => e.Name.StartsWith($"{name}.{part}.", StringComparison.Ordinal))
             .ToDictionary(e => Kohya(e.Name, part), e => file.LoadTensor(e.Name));
         var initial = Lora("init");
         var expected = Lora("trained");
 
-        var sample = new TrainingSample(file.LoadTensor($"{name}.x0"), file.LoadTensor($"{name}.context"),
-            file.Contains($"{name}.adm") ? file.LoadTensor($"{name}.adm") : null);
+        TrainingSample sample;
+        if (te)
+        {
+            Tensor ids = file.LoadTensor($"{name}.ids");
+            using (Autograd.NoGrad()) sample = new TrainingSample(file.LoadTensor($"{name}.x0"), ckpt.Clip!.Forward(ids.Unsqueeze(0)).Hidden.Select(0, 0), tokens: ids);
+        }
+        else
+            sample = new TrainingSample(file.LoadTensor($"{name}.x0"), file.LoadTensor($"{name}.context"),
+                file.Contains($"{name}.adm") ? file.LoadTensor($"{name}.adm") : null);
         try
         {
-            var options = new LoraTrainingOptions { Steps = 1, Rank = 2, Alpha = 1.0, LearningRate = 1e-3, Targets = LoraTargets.Attention, Seed = 7 };
-            using TrainedLora trained = new LoraTrainer(ckpt.Unet, ckpt.Family, ckpt.Prediction, [sample], options)
+            var options = new LoraTrainingOptions
+            {
+                Steps = 1, Rank = 2, Alpha = 1.0, LearningRate = 1e-3, Targets = LoraTargets.Attention, Seed = 7,
+                TrainTextEncoder = te, TextEncoderLearningRate = te ? 5e-3 : null,
+            };
+            using TrainedLora trained = new LoraTrainer(ckpt.Unet, ckpt.Family, ckpt.Prediction, [sample], options, ckpt.Clip)
                 .Train("reference", initialLora: initial);
 
             double loss = file.LoadTensor($"{name}.loss").Item();

@@ -160,7 +160,8 @@ public sealed class LoraTrainer(UnetModel unet, ModelFamily family, PredictionTy
         Tensor prediction;
         using (options.MixedPrecision == MixedPrecision.Bf16 ? Autocast.Enable(device) : null)
         {
-            if (trainText) context = textEncoder!.Forward(tokens!.To(textEncoder.Embeddings.TokenEmbedding.Weight.Value.Device)).Hidden;
+            if (trainText)
+                context = textEncoder!.Forward(tokens!.To(textEncoder.Embeddings.TokenEmbedding.Weight.Value.Device), options.TextEncoderLayer).Hidden;
             prediction = unet.Forward(noised, Torch.FromArray(timesteps.Select(t => (float)t).ToArray()), context, y);
         }
         Tensor value = loss.Loss(prediction, loss.Target(x0, noise, timesteps), timesteps) / accumulation;

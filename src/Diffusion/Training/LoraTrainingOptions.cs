@@ -60,6 +60,12 @@ public sealed record LoraTrainingOptions
     /// <summary>The text encoder LoRA's learning rate (kohya --text_encoder_lr), following the same schedule; null: <see cref="LearningRate"/>.</summary>
     public double? TextEncoderLearningRate { get; init; }
 
+    /// <summary>
+    /// The text encoder layer whose (final-layer-normed) output is the context while it trains: −1 the last, −2 the
+    /// penultimate (CLIPSetLastLayer's value, so training sees what the workflow's conditioning saw).
+    /// </summary>
+    public int TextEncoderLayer { get; init; } = -1;
+
     public double EffectiveAlpha => Alpha ?? Rank;
 
     public void Validate()
@@ -73,13 +79,15 @@ public sealed record LoraTrainingOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxGradNorm);
         ArgumentOutOfRangeException.ThrowIfNegative(CheckpointEvery);
         if (TextEncoderLearningRate is double te) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(te);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(TextEncoderLayer, -1);
     }
 
     /// <summary>A stable text of every option (record printing is culture-invariant for these types).</summary>
     public string Fingerprint() => FormattableString.Invariant(
         $"{Steps}|{BatchSize}|{GradientAccumulationSteps}|{LearningRate:R}|{Schedule}|{WarmupSteps}|{WeightDecay:R}|{Beta1:R}|{Beta2:R}|{Epsilon:R}|{MaxGradNorm:R}|{Rank}|{EffectiveAlpha:R}|{Targets}|{LossFunction}|{LossWeighting}|{Seed}")
         + (MixedPrecision == MixedPrecision.No ? "" : $"|{MixedPrecision}")
-        + (TrainTextEncoder ? FormattableString.Invariant($"|te:{TextEncoderLearningRate ?? LearningRate:R}") : "");
+        + (TrainTextEncoder ? FormattableString.Invariant($"|te:{TextEncoderLearningRate ?? LearningRate:R}") : "")
+        + (TrainTextEncoder && TextEncoderLayer != -1 ? FormattableString.Invariant($"|te-layer:{TextEncoderLayer}") : "");
 }
 
 /// <summary>The precision of the training forward pass (accelerate's --mixed_precision).</summary>

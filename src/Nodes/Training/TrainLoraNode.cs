@@ -5,6 +5,7 @@ using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Conditioning;
 using CharacterGen.Diffusion.Lora;
 using CharacterGen.Diffusion.Sampling;
+using CharacterGen.Diffusion.Text;
 using CharacterGen.Diffusion.Training;
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Runtime;
@@ -18,7 +19,8 @@ namespace CharacterGen.Nodes.Training;
 /// ComfyUI's TrainLoraNode (comfy_extras/nodes_train.py) with its inputs, outputs and defaults, trained by
 /// <see cref="LoraTrainer"/>. Beyond ComfyUI (optional inputs, defaults keep its behaviour where it is sound): which
 /// layers get LoRA, alpha, the loss weighting (kohya's uniform ε/v-MSE by default, or ComfyUI's x₀ loss), LR schedule
-/// and warm-up, gradient clipping, and resumable checkpoints under output/training/. Every optimizer step reports
+/// and warm-up, gradient clipping, resumable checkpoints under output/training/, and (with a CLIP and the captions) a
+/// LoRA on the SD1.x text encoder too. Every optimizer step reports
 /// progress with its loss, smoothed loss, learning rate, images/s and ETA. See src/Nodes/README.md for the differences.
 /// </summary>
 internal static class TrainLoraNode
@@ -63,6 +65,12 @@ internal static class TrainLoraNode
         {
             Tooltip = "bf16: run the UNet's forward under bf16 autocast (float32 weights and LoRA; faster on CPUs with AVX512-BF16/AMX and on CUDA).",
         })
+        .Optional(InputSpec.Link("clip", IoTypes.Clip) with
+        {
+            Tooltip = "Also train a LoRA on this text encoder (SD1.x; kohya's lora_te_ layers), from the captions in 'texts'. The model output carries only the UNet part; save the LoRA and load it with LoraLoader to use both.",
+        })
+        .Optional(InputSpec.Link("texts", IoTypes.String) with { Tooltip = "The captions the text encoder trains on: one per image, or one for all (needed with 'clip')." })
+        .Optional(InputSpec.Float("text_encoder_learning_rate", 0.0, 0.0, 1.0, 0.0000001) with { Tooltip = "The text encoder LoRA's learning rate (0: the learning rate)." })
         .Output(IoTypes.Model, "model", tooltip: "Model with LoRA applied")
         .Output(LoraModelValue.Type, "lora", tooltip: "LoRA weights")
         .Output(LossMapValue.Type, "loss_map", tooltip: "Loss history")
@@ -110,12 +118,20 @@ internal static class TrainLoraNode
             GradientCheckpointing = First(i, "gradient_checkpointing", true),
             MixedPrecision = First(i, "mixed_precision", "no") == "bf16" ? MixedPrecision.Bf16 : MixedPrecision.No,
         };
+        ClipValue? clip = i.Contains("clip") ? i.GetList("clip").OfType<ClipValue>().FirstOrDefault() : null;
+        if (clip is not null)
+        {
+            if (clip.ModelG is not null || model.Unet.Config.AdmInChannels is not null)
+                throw new ArgumentException("text-encoder LoRA training supports SD1.x checkpoints only; disconnect 'clip' to train the UNet alone");
+            double teRate = First(i, "text_encoder_learning_rate", 0.0);
+            options = options with { TrainTextEncoder = true, TextEncoderLearningRate = teRate > 0 ? teRate : null, TextEncoderLayer = clip.Layer };
+        }
 
         List<TrainingSample> samples = Samples(model, i.GetList("latents").Cast<LatentValue>().ToList(),
-            i.GetList("positive").Cast<ConditioningValue>().ToList());
+            i.GetList("positive").Cast<ConditioningValue>().ToList(), clip is null ? null : Captions(clip, i));
         try
         {
-            string identity = Identity(model, samples, existing);
+            string identity = Identity(model, samples, existing, clip);
             string runHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity + "|" + options.Fingerprint())))[..24];
             string checkpoint = Path.Combine(folders.Data.Output, "training", $"lora_{runHash}.ckpt.safetensors");
             ModelFamily family = model.Unet.Config.AdmInChannels is null ? ModelFamily.SD1Checkpoint : ModelFamily.SDXLCheckpoint;
@@ -125,7 +141,7 @@ internal static class TrainLoraNode
             using LoraFile? initial = existing == NoLora ? null : LoraFile.Load(folders.Models.Resolve("loras", existing));
             TrainedLora trained;
             using (Autograd.EnableGrad())
-                trained = new LoraTrainer(model.PatchedUnet(), family, prediction, samples, options).Train(identity, checkpoint,
+                trained = new LoraTrainer(model.PatchedUnet(), family, prediction, samples, options, clip?.PatchedModel()).Train(identity, checkpoint,
                     p => ctx.ReportProgress(p.Step, p.TotalSteps, p.ToFields()), ctx.CancellationToken, initial?.Tensors);
 
             var lora = new LoraModelValue(trained, "trained:" + runHash);
@@ -150,14 +166,37 @@ internal static class TrainLoraNode
         }
     }
 
-    // One sample per latent row; the conditioning list pairs with it (or a single one serves all), as ComfyUI.
-    private static List<TrainingSample> Samples(ModelValue model, List<LatentValue> latents, List<ConditioningValue> positive)
+    // The token ids of each caption (one 77-token chunk, as kohya's default max_token_length), for text-encoder training.
+    private static List<long[]> Captions(ClipValue clip, NodeInputs i)
+    {
+        List<string> texts = i.Contains("texts") ? i.GetList("texts").Select(t => t as string ?? "").ToList() : [];
+        if (texts.Count == 0) throw new ArgumentException("training the text encoder ('clip' connected) needs the captions in 'texts'");
+        var tokenizer = new SDTokenizer(clip.Tokenizer, clip.TokenizerOptions, clip.Embeddings);
+        var ids = new List<long[]>();
+        for (int n = 0; n < texts.Count; n++)
+        {
+            IReadOnlyList<TokenChunk> chunks = tokenizer.TokenizeWithWeights(texts[n]);
+            if (chunks.Count > 1) throw new ArgumentException($"caption {n + 1} is longer than one 77-token chunk; text-encoder training uses one chunk per caption");
+            int[] tokens = chunks[0].TokenIds();
+            if (tokens.Any(t => t < 0)) throw new ArgumentException($"caption {n + 1} uses a textual-inversion embedding, which text-encoder training cannot learn through");
+            ids.Add([.. tokens.Select(t => (long)t)]);
+        }
+        return ids;
+    }
+
+    // One sample per latent row; the conditioning list pairs with it (or a single one serves all), as ComfyUI; so do the
+    // captions' token ids when the text encoder trains.
+    private static List<TrainingSample> Samples(ModelValue model, List<LatentValue> latents, List<ConditioningValue> positive,
+        List<long[]>? captions)
     {
         var rows = latents.SelectMany(l => Enumerable.Range(0, (int)l.Samples.Size(0)).Select(b => l.Samples.Select(0, b))).ToList();
         var conds = positive.SelectMany(c => c.Entries).ToList();
         if (conds.Count == 1 && rows.Count > 1) conds = Enumerable.Repeat(conds[0], rows.Count).ToList();
         if (conds.Count != rows.Count)
             throw new ArgumentException($"Number of positive conditions ({conds.Count}) does not match number of images ({rows.Count}).");
+        if (captions is { Count: 1 } && rows.Count > 1) captions = Enumerable.Repeat(captions[0], rows.Count).ToList();
+        if (captions is not null && captions.Count != rows.Count)
+            throw new ArgumentException($"Number of texts ({captions.Count}) does not match number of images ({rows.Count}).");
         bool sdxl = model.Unet.Config.AdmInChannels is not null;
         var samples = new List<TrainingSample>();
         try
@@ -174,7 +213,8 @@ internal static class TrainLoraNode
                     SdxlSizeConditioning size = c.Size ?? SdxlSizeConditioning.ForLatent(latent.Size(2), latent.Size(1));
                     adm = size.AdmVector(pooled.Reshape(1, -1)).Reshape(-1);
                 }
-                samples.Add(new TrainingSample(latent.Contiguous(), c.Cond.Select(0, 0).To(DType.Float32).Contiguous(), adm?.Contiguous()));
+                Tensor? tokens = captions is null ? null : Torch.FromArray<long>(captions[n], [captions[n].Length]);
+                samples.Add(new TrainingSample(latent.Contiguous(), c.Cond.Select(0, 0).To(DType.Float32).Contiguous(), adm?.Contiguous(), tokens));
             }
             return samples;
         }
@@ -185,13 +225,16 @@ internal static class TrainLoraNode
         }
     }
 
-    // What the run trains on: the base model, its LoRA stack, the starting LoRA, and every latent and embedding byte.
-    private static string Identity(ModelValue model, List<TrainingSample> samples, string existing)
+    // What the run trains on: the base model, its LoRA stack, the starting LoRA, and every latent and embedding byte
+    // (and the text encoder, its stack and the caption tokens when it trains too).
+    private static string Identity(ModelValue model, List<TrainingSample> samples, string existing, ClipValue? clip)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes($"{Path.GetFileName(model.Path)}|{string.Join(",", model.Loras.Select(l => $"{l.Lora.Identity}:{l.Strength:R}"))}|{existing}"));
+        if (clip is not null)
+            hash.AppendData(Encoding.UTF8.GetBytes($"|te:{clip}|{string.Join(",", clip.Loras.Select(l => $"{l.Lora.Identity}:{l.Strength:R}"))}"));
         foreach (TrainingSample s in samples)
-            foreach (Tensor? t in new[] { s.Latent, s.Context, s.Adm })
+            foreach (Tensor? t in new[] { s.Latent, s.Context, s.Adm, s.Tokens })
                 if (t is not null) hash.AppendData(t.ToBytes());
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }

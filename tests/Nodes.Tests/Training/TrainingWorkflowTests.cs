@@ -69,6 +69,30 @@ public sealed class TrainingWorkflowTests
     }
 
     [Test]
+    public async Task With_a_clip_and_the_captions_the_text_encoder_trains_too()
+    {
+        await using var h = EngineHarness.Create();
+        WriteDataset(h.Env, "dataset");
+        string[] te = ["12.checkpoint_every=0", "12.clip=[\"4\", 1]", "12.texts=[\"10\", 1]", "12.text_encoder_learning_rate=0.005"];
+        var (_, job) = await h.RunAsync(Training(h, [.. te, "13.prefix=\"loras/te\""]));
+        Assert.That(job.Status, Is.EqualTo(JobStatus.Succeeded), job.Error?.Message);
+        string file = Directory.GetFiles(Path.Combine(h.Env.Data.Output, "loras"), "te*").Single();
+        using (var st = SafetensorsFile.Open(file))
+        {
+            var names = st.Entries.Select(e => e.Name).ToList();
+            Assert.That(names, Does.Contain("lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight"));
+            Assert.That(names, Does.Contain("lora_te_text_model_encoder_layers_0_mlp_fc2.alpha"));
+            Assert.That(names.Any(n => n.StartsWith("lora_unet_", StringComparison.Ordinal)), "the UNet trains as well");
+            Assert.That(st.Metadata["ss_network_train_unet_only"], Is.EqualTo("False"));
+            Assert.That(st.Metadata["ss_text_encoder_lr"], Is.EqualTo("0.005"));
+        }
+
+        var (_, noTexts) = await h.RunAsync(Training(h, "12.clip=[\"4\", 1]"));
+        Assert.That(noTexts.Status, Is.EqualTo(JobStatus.Failed));
+        Assert.That(noTexts.Error!.Message, Does.Contain("texts"));
+    }
+
+    [Test]
     public async Task Gradient_checkpointing_gives_the_losses_of_a_plain_run_and_bf16_writes_a_float32_lora()
     {
         await using var h = EngineHarness.Create();

@@ -12,6 +12,7 @@ public sealed class DataFolders
         Input = Path.Combine(Root, "input");
         Output = Path.Combine(Root, "output");
         Temp = Path.Combine(Root, "temp");
+        Assets = Path.Combine(Root, "assets");
     }
 
     /// <summary>Explicit folders (the `run` CLI's --input and --out); <see cref="Root"/> is the output's parent.</summary>
@@ -21,12 +22,19 @@ public sealed class DataFolders
         Output = Path.GetFullPath(output);
         Temp = Path.GetFullPath(temp);
         Root = Path.GetDirectoryName(Output) ?? Output;
+        Assets = Path.Combine(Root, "assets");
     }
 
     public string Root { get; }
     public string Input { get; }
     public string Output { get; }
     public string Temp { get; }
+
+    /// <summary>
+    /// The server's content-addressed asset store (files uploaded with Assets.Upload): &lt;id[0:2]&gt;/&lt;id&gt;. Workflows
+    /// read an asset as LoadImage's "&lt;id&gt; [asset]".
+    /// </summary>
+    public string Assets { get; }
 
     /// <summary>The folder for ComfyUI's type names "input", "output" and "temp".</summary>
     public string ForType(string type) => type switch

@@ -24,11 +24,20 @@ internal static class ImageFiles
 
     /// <summary>
     /// The file for a name as LoadImage accepts it: relative to input/, or to output/ or temp/ with ComfyUI's
-    /// " [output]" / " [temp]" suffix. Names that leave their folder are refused.
+    /// " [output]" / " [temp]" suffix, or an uploaded asset as "&lt;asset id&gt; [asset]" (CharacterGen: so a gRPC client
+    /// can hand a workflow an image with Assets.Upload and an override). Names that leave their folder are refused.
     /// </summary>
-    /// <exception cref="PathEscapeException">The name leaves its folder.</exception>
+    /// <exception cref="PathEscapeException">The name leaves its folder, or is not an asset id.</exception>
     public static string Resolve(DataFolders data, string name)
     {
+        const string AssetSuffix = " [asset]";
+        if (name.EndsWith(AssetSuffix, StringComparison.Ordinal))
+        {
+            string id = name[..^AssetSuffix.Length];
+            if (id.Length != 64 || !id.All(char.IsAsciiHexDigitLower))
+                throw new PathEscapeException($"'{id}' is not an asset id (64 lowercase hex digits)");
+            return SafePath.Resolve(data.Assets, Path.Combine(id[..2], id));
+        }
         string folder = data.Input;
         foreach (var (suffix, type) in new[] { (" [input]", "input"), (" [output]", "output"), (" [temp]", "temp") })
         {

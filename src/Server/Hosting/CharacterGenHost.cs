@@ -27,7 +27,7 @@ public static class CharacterGenHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddCharacterGenGrpc(options.Grpc, options.Auth);
-        builder.Services.AddCharacterGenAssets(options.Assets, Path.Combine(options.DataDir, "assets"));
+        builder.Services.AddCharacterGenAssets(options.Assets, new CharacterGen.Nodes.Files.DataFolders(options.DataDir).Assets); // LoadImage reads "<id> [asset]" there
         builder.Services.AddCharacterGenWorkflowsApi(options);
         builder.Services.AddComfyApi(options.ComfyApi);
         builder.Services.AddCharacterGenTelemetry(options.Telemetry);

@@ -86,6 +86,24 @@ public sealed class ImageNodeTests
     }
 
     [Test]
+    public void LoadImage_reads_an_uploaded_asset_by_its_id()
+    {
+        byte[] png = PngWriter.Encode(new DecodedImage(3, 2, 3, new byte[18]));
+        string id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(png));
+        Directory.CreateDirectory(Path.Combine(_env.Data.Assets, id[..2]));
+        File.WriteAllBytes(Path.Combine(_env.Data.Assets, id[..2], id), png); // the asset store's layout
+        var def = _env.Node("LoadImage");
+        Assert.That(def.Validate!(Literals(("image", $"{id} [asset]"))), Is.Null);
+        var output = _env.Run("LoadImage", ("image", $"{id} [asset]"));
+        Assert.That(((Tensor)output.Values[0]!).Shape, Is.EqualTo(new long[] { 1, 2, 3, 3 }));
+        NodeTestEnvironment.DisposeAll(output);
+
+        Assert.That(def.Validate!(Literals(("image", $"{new string('0', 64)} [asset]"))), Does.Contain("Invalid image file"), "no such asset");
+        Assert.That(def.Validate!(Literals(("image", "../../etc/passwd [asset]"))), Does.Contain("not an asset id"));
+        Assert.That(def.Validate!(Literals(("image", $"{id.ToUpperInvariant()} [asset]"))), Does.Contain("not an asset id"));
+    }
+
+    [Test]
     public void LoadImage_fingerprint_is_the_files_sha256()
     {
         string path = WriteRgba("hashed.png");

@@ -41,12 +41,18 @@ if (args is ["sdxl", ..])
     CharacterGen.Diffusion.Bench.SdxlBench.Run(repo, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
     return;
 }
+// --ours-only skips the PyTorch side; a size with 0 runs is skipped (e.g. `-- 0 5 float32 --ours-only`).
+bool oursOnly = args.Contains("--ours-only");
+args = [.. args.Where(a => a != "--ours-only")];
 int runs512 = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 int runs64 = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 // Optional third argument: the weight and activation dtype on our side (float32 default; bfloat16 uses the CPU's
 // AVX512-BF16 kernels through oneDNN). The PyTorch side always runs float32.
 DType dtype = args.Length > 2 ? Enum.Parse<DType>(args[2], ignoreCase: true) : DType.Float32;
 Torch.Threads = Environment.ProcessorCount;
+// As the server (TorchSetup.ConfigureAllocator): the caching CPU allocator, unless CHARACTERGEN_CPU_CACHE_MB=0.
+bool caching = Environment.GetEnvironmentVariable("CHARACTERGEN_CPU_CACHE_MB") is not "0";
+if (caching) HostMemory.UseCachingAllocator(8L << 30);
 
 using var unet = new UnetModel(UnetConfig.Sd15);
 // Fan-in scaled like the Python side, so activations stay O(1) (no denormals skewing CPU timings).
@@ -58,6 +64,7 @@ using (Autograd.InferenceMode())
 {
     foreach (var (size, runs) in new[] { (8, runs64), (64, runs512) })
     {
+        if (runs == 0) continue;
         using var scope = Torch.NewScope();
         using var g = new Generator(1);
         Tensor x = Torch.Randn([2, 4, size, size], g).To(dtype), t = Torch.Full([2], 500), ctx = Torch.Randn([2, 77, 768], g).To(dtype);
@@ -75,6 +82,13 @@ using (Autograd.InferenceMode())
     }
 }
 
+if (oursOnly)
+{
+    foreach (var (size, s) in ours)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ours latent {size}×{size}, {(caching ? "caching allocator" : "libtorch's allocator")}: {s:0.000} s/step"));
+    return;
+}
 var psi = new ProcessStartInfo("/usr/bin/python3",
     [Path.Combine(AppContext.BaseDirectory, "torch_unet.py"), repo, Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), $"8:{runs64}", $"64:{runs512}"])
 { RedirectStandardOutput = true };

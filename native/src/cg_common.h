@@ -27,6 +27,10 @@ namespace cg {
 int32_t fail(int32_t status, const char* message);
 int64_t live_tensors();
 
+// The caching CPU allocator's freed blocks held for reuse (cg_cpu_allocator.cpp), and emptying them.
+size_t cpu_cache_bytes();
+void cpu_cache_trim();
+
 // Takes ownership of a result tensor and hands the caller a handle to it.
 cg_tensor wrap(at::Tensor t);
 void release(cg_tensor h);

@@ -10,20 +10,24 @@
 CG_API int32_t cg_memory_trim(int32_t* released) {
   CG_TRY
   *released = 0;
+  size_t cached = cg::cpu_cache_bytes();
+  cg::cpu_cache_trim();  // the caching allocator's blocks go back to malloc first
+  if (cached > 0) *released = 1;
 #if defined(__GLIBC__)
-  *released = malloc_trim(0) ? 1 : 0;
+  if (malloc_trim(0)) *released = 1;
 #endif
   CG_CATCH
 }
 
 // Bytes the C library's allocator has handed out and not yet taken back (heap chunks plus mmap'd blocks), where
-// libtorch's CPU tensors live; -1 where the C library cannot say. Process-wide, so only differences mean anything.
+// libtorch's CPU tensors live, less the blocks the caching allocator holds for reuse (free as far as tensors go); -1
+// where the C library cannot say. Process-wide, so only differences mean anything.
 CG_API int32_t cg_memory_in_use(int64_t* bytes) {
   CG_TRY
   *bytes = -1;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   struct mallinfo2 info = mallinfo2();
-  *bytes = static_cast<int64_t>(info.uordblks + info.hblkhd);
+  *bytes = static_cast<int64_t>(info.uordblks + info.hblkhd) - static_cast<int64_t>(cg::cpu_cache_bytes());
 #endif
   CG_CATCH
 }

@@ -7,4 +7,6 @@ internal static unsafe partial class NativeMethods
 {
     [LibraryImport(Lib)] internal static partial int cg_memory_trim(out int released);
     [LibraryImport(Lib)] internal static partial int cg_memory_in_use(out long bytes);
+    [LibraryImport(Lib)] internal static partial int cg_cpu_allocator_install(long capBytes);
+    [LibraryImport(Lib)] internal static partial int cg_cpu_allocator_cached(out long bytes);
 }

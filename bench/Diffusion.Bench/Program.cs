@@ -28,6 +28,17 @@ if (args is ["gpu", ..])
             return;
     }
 }
+// Peak memory loading the full-size SD1.5 file: dotnet run -c Release -- load [FILE] (see LoadBench.cs).
+if (args is ["load-one", var loadFile, var loadDType])
+{
+    CharacterGen.Diffusion.Bench.LoadBench.RunOne(loadFile, loadDType);
+    return;
+}
+if (args is ["load", ..])
+{
+    CharacterGen.Diffusion.Bench.LoadBench.Run(args.Length > 1 ? args[1] : null);
+    return;
+}
 // One SD1.5 LoRA training step: dotnet run -c Release -- lora [LATENT_SIZE RANK RUNS] (see LoraTrainBench.cs).
 string repo = FindRepoRoot();
 if (args is ["lora", ..])

@@ -2,12 +2,12 @@
 // malloc and back on free; glibc serves large blocks with fresh mmaps (or trims them off the heap), so each UNet call
 // faults all of its activations in again, one 4 KiB page at a time: ~6,100 minor faults for one 24 MiB tensor, every
 // call, whatever mmap/trim thresholds are set (measured). This allocator keeps freed blocks of 1 MiB and up for the
-// next request of about the same size, in 2 MiB-aligned blocks advised as transparent huge pages, so a steady
-// workload stops faulting. Smaller blocks go straight to malloc. cg_memory_trim (POST /free) empties the cache; the
+// next request of about the same size, so a steady workload stops faulting. Smaller blocks go straight to malloc.
+// Not advised as transparent huge pages: measured, MADV_HUGEPAGE made loading SD1.5 as float32 take 18–53 s instead
+// of 5–7 s on this host (the kernel zeroes and places 2 MiB pages synchronously). cg_memory_trim (POST /free) empties the cache; the
 // cache also stays under a byte cap, and a failed allocation empties it and retries once.
 #include "cg_common.h"
 #include <c10/core/CPUAllocator.h>
-#include <sys/mman.h>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -17,7 +17,7 @@ namespace {
 
 constexpr size_t kSmallAlignment = 64;  // what c10's own allocator guarantees
 constexpr size_t kCachedFrom = size_t{1} << 20;
-constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kGranule = size_t{64} << 10;  // sizes round up to this, so near sizes share blocks
 
 std::mutex g_mutex;
 std::unordered_map<void*, size_t> g_large;  // live large blocks → their (rounded) size
@@ -37,8 +37,8 @@ void trim_locked() {
 }
 
 void* large_block(size_t n) {
-  if (n > SIZE_MAX - kHugePage) throw std::bad_alloc();
-  size_t size = (n + kHugePage - 1) / kHugePage * kHugePage;
+  if (n > SIZE_MAX - kGranule) throw std::bad_alloc();
+  size_t size = (n + kGranule - 1) / kGranule * kGranule;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     // The smallest cached block that fits, if it wastes at most a quarter.
@@ -53,14 +53,13 @@ void* large_block(size_t n) {
     }
   }
   void* p = nullptr;
-  if (posix_memalign(&p, kHugePage, size) != 0) {
+  if (posix_memalign(&p, kSmallAlignment, size) != 0) {
     {
       std::lock_guard<std::mutex> lock(g_mutex);
       trim_locked();
     }
-    if (posix_memalign(&p, kHugePage, size) != 0) throw std::bad_alloc();
+    if (posix_memalign(&p, kSmallAlignment, size) != 0) throw std::bad_alloc();
   }
-  madvise(p, size, MADV_HUGEPAGE);  // advice only: where THP is off it changes nothing
   std::lock_guard<std::mutex> lock(g_mutex);
   g_large.emplace(p, size);
   return p;

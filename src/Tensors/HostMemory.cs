@@ -17,8 +17,8 @@ public static class HostMemory
     }
 
     /// <summary>
-    /// Makes libtorch allocate CPU tensors through our caching allocator: freed blocks of 1 MiB and up are kept (2 MiB
-    /// aligned, advised as transparent huge pages) for the next tensor of about the same size, so repeated calls such as
+    /// Makes libtorch allocate CPU tensors through our caching allocator: freed blocks of 1 MiB and up are kept for
+    /// the next tensor of about the same size, so repeated calls such as
     /// sampler steps stop faulting their memory in from the OS each time. At most <paramref name="capBytes"/> are kept;
     /// <see cref="Trim"/> returns them all. Call once at start-up, before tensor work (again only to change the cap).
     /// </summary>

@@ -1,5 +1,6 @@
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Conditioning;
+using CharacterGen.Nodes.Depth;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Image;
 using CharacterGen.Nodes.Latent;
@@ -37,5 +38,6 @@ public static class BuiltinNodes
         .. DatasetNodes.Definitions(folders),
         .. TrainLoraNode.Definitions(folders),
         .. LoraModelNodes.Definitions(folders),
+        .. DepthNodes.Definitions(folders),
     ];
 }

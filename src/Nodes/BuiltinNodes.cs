@@ -1,6 +1,7 @@
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Conditioning;
 using CharacterGen.Nodes.Depth;
+using CharacterGen.Nodes.Faces;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Image;
 using CharacterGen.Nodes.Latent;
@@ -39,5 +40,6 @@ public static class BuiltinNodes
         .. TrainLoraNode.Definitions(folders),
         .. LoraModelNodes.Definitions(folders),
         .. DepthNodes.Definitions(folders),
+        .. InsightFaceNodes.Definitions(folders),
     ];
 }

@@ -93,7 +93,14 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>True once the native session has been released.</summary>
+    public bool IsDisposed { get; private set; }
+
+    public void Dispose()
+    {
+        IsDisposed = true;
+        _session.Dispose();
+    }
 
     private static OnnxTensorInfo[] Match(string file, OnnxModelSpec spec, string role, IReadOnlyList<OnnxTensorSpec> wanted,
         IReadOnlyDictionary<string, NodeMetadata> metadata, IReadOnlyList<string> order)

@@ -197,15 +197,188 @@ def resize_fixtures():
             save(f"cv_cubic_f64_{h}x{w}", cv2.resize(u8 / 255.0, (w, h), interpolation=cv2.INTER_CUBIC))
         save(f"pil_bilinear_{h}x{w}", np.asarray(Image.fromarray(u8).resize((w, h), Image.BILINEAR)))
         save(f"pil_bicubic_{h}x{w}", np.asarray(Image.fromarray(u8).resize((w, h), Image.BICUBIC)))
+        save(f"cv_linear_{h}x{w}", cv2.resize(u8, (w, h)))
     even = test_image(36, 54, seed=8)
     save("resize_input_even", even)
     save("cv_area_half", cv2.resize(even, (27, 18), interpolation=cv2.INTER_AREA))
     save("cv_area_third", cv2.resize(even, (18, 12), interpolation=cv2.INTER_AREA))
 
 
+# --- InsightFace: a tiny SCRFD (9 outputs, det_10g's layout and names) and a tiny ArcFace ---------------------------
+
+STRIDES = (8, 16, 32)
+# landmark offsets from the anchor in strides: eyes, nose, mouth corners, a little rotated so alignment has work to do
+KPS_TEMPLATE = [-2.7, -2.7, 2.4, -3.3, 0.0, 0.3, -2.1, 2.7, 1.8, 2.1]
+
+
+class TinyScrfd(nn.Module):
+    """Outputs named as the SCRFD repository's export names them (det_10g's are numbers, which torch 1.13 refuses;
+    InsightFace reads them by position either way). Per stride: 1x1 convs over the stride-pooled picture -> sigmoid scores [K*2, 1], box distances [K*2, 4] and
+    landmark offsets [K*2, 10], anchors of a cell adjacent (the real export's layout). Bright parts score high."""
+
+    def __init__(self):
+        super().__init__()
+        self.score = nn.ModuleList([nn.Conv2d(3, 2, 1) for _ in STRIDES])
+        self.box = nn.ModuleList([nn.Conv2d(3, 8, 1) for _ in STRIDES])
+        self.kps = nn.ModuleList([nn.Conv2d(3, 20, 1) for _ in STRIDES])
+        with torch.no_grad():
+            for level in range(len(STRIDES)):
+                self.score[level].weight.fill_(2.0)
+                self.score[level].bias.copy_(torch.tensor([-2.0 - 0.4 * level, -1.7 - 0.4 * level]))
+                self.box[level].weight.zero_()
+                self.box[level].weight[:, 0] = 0.2
+                self.box[level].bias.fill_(4.0)
+                self.kps[level].weight.zero_()
+                self.kps[level].weight[:, 1] = 0.1
+                self.kps[level].bias.copy_(torch.tensor(KPS_TEMPLATE * 2))
+
+    def forward(self, x):
+        scores, boxes, kps = [], [], []
+        for level, stride in enumerate(STRIDES):
+            f = F.avg_pool2d(x, stride)
+            scores.append(torch.sigmoid(self.score[level](f)).permute(0, 2, 3, 1).reshape(-1, 1))
+            boxes.append(self.box[level](f).permute(0, 2, 3, 1).reshape(-1, 4))
+            kps.append(self.kps[level](f).permute(0, 2, 3, 1).reshape(-1, 10))
+        return (*scores, *boxes, *kps)
+
+
+class TinyArcFace(nn.Module):
+    """[N,3,112,112] -> 16x16 mean pool -> linear to 32 -> 16 scaled copies = [N, 512]."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(11)
+        self.fc = nn.Linear(147, 32)
+        self.register_buffer("mix", torch.linspace(-1.0, 1.5, 16))
+
+    def forward(self, x):
+        y = self.fc(F.avg_pool2d(x, 16).flatten(1))
+        return (y[:, None, :] * self.mix[None, :, None]).reshape(x.shape[0], 512)
+
+
+ARCFACE_DST = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
+                        [70.7299, 92.2041]], dtype=np.float32)
+
+
+def umeyama(src, dst):
+    """Least-squares similarity (Umeyama 1991) with numpy's SVD, scale estimated."""
+    n, dim = src.shape
+    src_mean, dst_mean = src.mean(0), dst.mean(0)
+    sc, dc = src - src_mean, dst - dst_mean
+    cov = dc.T @ sc / n
+    d = np.ones(dim)
+    if np.linalg.det(cov) < 0:
+        d[-1] = -1
+    u, s, vt = np.linalg.svd(cov)
+    rot = u @ np.diag(d) @ vt
+    scale = (s @ d) / sc.var(0).sum()
+    m = np.zeros((2, 3))
+    m[:, :2] = rot * scale
+    m[:, 2] = dst_mean - scale * rot @ src_mean
+    return m
+
+
+def estimate_norm(kps, size):
+    if size % 112 == 0:
+        ratio, shift = size / 112.0, 0.0
+    else:
+        ratio = size / 128.0
+        shift = 8.0 * ratio
+    dst = ARCFACE_DST * ratio
+    dst[:, 0] += shift
+    return umeyama(kps.astype(np.float64), dst.astype(np.float64))
+
+
+def norm_crop(bgr, kps, size):
+    return cv2.warpAffine(bgr, estimate_norm(kps, size), (size, size), borderValue=0.0)
+
+
+def scrfd_detect(model, bgr, size):
+    h, w = bgr.shape[:2]
+    ratio = float(h) / w
+    if ratio > 1:
+        nh, nw = size, int(size / ratio)
+    else:
+        nw, nh = size, int(size * ratio)
+    det_scale = float(nh) / h
+    det_img = np.zeros((size, size, 3), dtype=np.uint8)
+    det_img[:nh, :nw] = cv2.resize(bgr, (nw, nh))
+    blob = cv2.dnn.blobFromImage(det_img, 1.0 / 128, (size, size), (127.5, 127.5, 127.5), swapRB=True)
+    with torch.no_grad():
+        outs = [o.numpy() for o in model(torch.from_numpy(blob))]
+    all_scores, all_boxes, all_kps = [], [], []
+    for level, stride in enumerate(STRIDES):
+        cells = size // stride
+        centers = (np.stack(np.mgrid[:cells, :cells][::-1], axis=-1).astype(np.float32) * stride).reshape(-1, 2)
+        centers = np.repeat(centers, 2, axis=0)
+        scores = outs[level]
+        boxes = outs[level + 3] * stride
+        kps = outs[level + 6] * stride
+        keep = np.where(scores >= 0.5)[0]
+        x1y1 = centers - boxes[:, :2]
+        x2y2 = centers + boxes[:, 2:]
+        all_scores.append(scores[keep])
+        all_boxes.append(np.concatenate([x1y1, x2y2], axis=1)[keep])
+        all_kps.append((np.tile(centers, 5) + kps).reshape(-1, 5, 2)[keep])
+    scores = np.vstack(all_scores).ravel()
+    order = np.argsort(-scores, kind="stable")
+    boxes = (np.vstack(all_boxes) / det_scale)[order]
+    kps = (np.vstack(all_kps) / det_scale)[order]
+    scores = scores[order]
+    kept, alive = [], list(range(len(scores)))
+    area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
+    while alive:
+        i = alive[0]
+        kept.append(i)
+        rest = []
+        for j in alive[1:]:
+            iw = max(0.0, min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0]) + 1)
+            ih = max(0.0, min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1]) + 1)
+            inter = iw * ih
+            if inter / (area[i] + area[j] - inter) <= 0.4:
+                rest.append(j)
+        alive = rest
+    return np.hstack([boxes[kept], scores[kept, None]]).astype(np.float32), kps[kept].astype(np.float32)
+
+
+def face_picture(height, width, cx, cy, radius):
+    """Dark picture with a bright, smoothly peaked blob: the tiny detector's 'face'."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * radius ** 2))
+    rgb = np.stack([20 + 230 * blob, 25 + 220 * blob, 30 + 200 * blob * (1 + 0.1 * np.sin(x / 5))], axis=2)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def face_fixtures():
+    det, arc = TinyScrfd().eval(), TinyArcFace().eval()
+    torch.onnx.export(det, torch.zeros(1, 3, 64, 64), os.path.join(HERE, "scrfd_tiny.onnx"), input_names=["input.1"],
+                      output_names=[f"{kind}_{s}" for kind in ("score", "bbox", "kps") for s in STRIDES],
+                      dynamic_axes={"input.1": {2: "height", 3: "width"}}, opset_version=13)
+    torch.onnx.export(arc, torch.zeros(1, 3, 112, 112), os.path.join(HERE, "arcface_tiny.onnx"), input_names=["input.1"],
+                      output_names=["embedding"], dynamic_axes={"input.1": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=13)
+    rgb = face_picture(96, 128, cx=70, cy=44, radius=14)
+    save("face_input", rgb)
+    save("noface_input", np.full((64, 64, 3), 10, dtype=np.uint8))
+    bgr = aux_uint8(rgb)[..., ::-1].copy()  # IPAdapter_plus tensor_to_image: truncating, BGR
+    dets, kpss = scrfd_detect(det, bgr, 640)
+    save("face_dets_640", dets)
+    save("face_kps_640", kpss)
+    kps = kpss[0]
+    for size in (224, 256):
+        save(f"face_norm_{size}", estimate_norm(kps, size))
+    save("face_aligned_224", norm_crop(bgr, kps, 224)[..., ::-1])
+    aligned112 = norm_crop(bgr, kps, 112)
+    blob = cv2.dnn.blobFromImages([aligned112], 1.0 / 127.5, (112, 112), (127.5, 127.5, 127.5), swapRB=True)
+    with torch.no_grad():
+        embedding = arc(torch.from_numpy(blob)).numpy()[0]
+    save("face_embedding", embedding.astype(np.float32))
+    save("face_normed_embedding", (embedding / np.linalg.norm(embedding)).astype(np.float32))
+
+
 if __name__ == "__main__":
     resize_fixtures()
     depth_fixtures()
+    face_fixtures()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -48,6 +48,14 @@ public class DepthPipelineTests
     }
 
     [Test]
+    public void A_model_fixing_only_one_side_of_its_input_is_refused_clearly()
+    {
+        using OnnxModel model = OnnxModel.Load(OnnxFixtures.Model("depth_one_side_fixed.onnx"), DepthEstimator.Spec);
+        var e = Assert.Throws<InvalidDataException>(() => new DepthAnythingV2(model).Estimate(OnnxFixtures.Image("depth_input_half"), 64))!;
+        Assert.That(e.Message, Does.Contain("fixes only one side").And.Contain("pixel_values[1, 3, ?, 42]"));
+    }
+
+    [Test]
     public void A_file_that_is_not_onnx_is_refused()
     {
         string path = Path.Combine(Path.GetTempPath(), "cg-not-onnx-" + Guid.NewGuid().ToString("N") + ".onnx");

@@ -171,6 +171,10 @@ def depth_fixtures():
     export(fabio, "depth_fabio.onnx", "image", "depth", torch.zeros(1, 3, 28, 42), dynamic=True)
     export(fixed, "depth_fixed.onnx", "pixel_values", "predicted_depth", torch.zeros(1, 3, 140, 182), dynamic=False)
     export(TinyDepth(seed=4), "depth_wrong_names.onnx", "x", "y", torch.zeros(1, 3, 28, 42), dynamic=True)
+    one_side = TinyDepth(seed=5).eval()
+    torch.onnx.export(one_side, torch.zeros(1, 3, 28, 42), os.path.join(HERE, "depth_one_side_fixed.onnx"),
+                      input_names=["pixel_values"], output_names=["predicted_depth"],
+                      dynamic_axes={"pixel_values": {2: "height"}, "predicted_depth": {1: "height"}}, opset_version=13)
 
     # (name, H, W, resolution): shrink by a non-integer factor (general INTER_AREA), by exactly 2 (the fast path),
     # enlarge (8-bit INTER_CUBIC).

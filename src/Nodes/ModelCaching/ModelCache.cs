@@ -60,7 +60,8 @@ public sealed class ModelCache : IDisposable
     /// </summary>
     public ModelLease<OnnxModel> Onnx(string path, OnnxModelSpec spec, bool preferCuda = true)
     {
-        var execution = preferCuda && Options.Device.IsCuda ? new OnnxExecution(Options.Device.Index) : OnnxExecution.Cpu;
+        // ORT's intra-op pool gets libtorch's thread count (CHARACTERGEN_THREADS), so the operator's limit holds for both.
+        var execution = new OnnxExecution(preferCuda && Options.Device.IsCuda ? Options.Device.Index : null, Torch.Threads);
         return Acquire("onnx-" + execution.CudaDevice, path, p =>
         {
             OnnxModel model = OnnxModel.Load(p, spec, execution);

@@ -47,10 +47,10 @@ internal static class InsightFaceNodes
     private static (string Detector, string Recognizer) Locate(NodeFolders folders, string pack)
     {
         var searched = folders.Models.SearchFolders("insightface");
-        foreach (var (dir, _) in searched)
+        foreach (var (dir, label) in searched)
         {
             string folder = Path.Combine(dir, "models", pack);
-            if (Directory.Exists(folder)) return InsightFacePack.Locate(folder, $"insightface/models/{pack}/");
+            if (Directory.Exists(folder)) return InsightFacePack.Locate(folder, label + "models/" + pack + "/");
         }
         return InsightFacePack.Locate(Path.Combine(searched[^1].Directory, "models", pack),
             string.Join(", ", searched.Select(s => s.Label + "models/" + pack + "/")));

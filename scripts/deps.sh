@@ -2,7 +2,7 @@
 # Installs what CharacterGen needs on Debian 12, idempotently: nothing is fetched when all is present.
 #   scripts/deps.sh run     build and run (libtorch, OpenBLAS, cmake, g++, libvips, Node/npm for the web page)
 #   scripts/deps.sh test    + the real gRPC/WebSocket clients the tests drive (Python grpcio, Node), chromium for the page's tests
-#   scripts/deps.sh bench   + PyTorch 1.13 for the side-by-side benchmarks and fixture scripts
+#   scripts/deps.sh bench   + PyTorch 1.13 for the side-by-side benchmarks and fixture scripts, OpenCV for the ONNX fixtures' references
 set -euo pipefail
 profile="${1:-run}"
 
@@ -10,7 +10,7 @@ packages=(libtorch-dev libopenblas0-openmp cmake g++ libvips42 libsqlite3-0)
 case "$profile" in
   run) ;;
   test) packages+=(python3-grpcio python3-grpc-tools python3-websocket postgresql chromium curl) ;; # postgresql: the job store's PostgreSQL tests; chromium: the web page's browser tests; curl: the character flow script
-  bench) packages+=(python3-torch python3-grpcio python3-grpc-tools) ;;
+  bench) packages+=(python3-torch python3-opencv python3-grpcio python3-grpc-tools) ;;
   *) echo "usage: scripts/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac
 # Node (the web page's build, the @grpc/grpc-js client tests): Debian's packages unless a node is already installed.

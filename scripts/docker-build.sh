@@ -10,7 +10,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out="${1:?usage: scripts/docker-build.sh OUT_DIR}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# CG_ONNXRUNTIME_PACKAGE=Microsoft.ML.OnnxRuntime.Gpu.Linux publishes ONNX Runtime with its CUDA provider (needs CUDA
+# 13 and cuDNN 9 at run time; docs/depth-and-faces.md); the default is the CPU package.
 dotnet publish src/Server/CharacterGen.Server.csproj -c Release -r linux-x64 --self-contained -p:DebugType=none \
+  ${CG_ONNXRUNTIME_PACKAGE:+-p:OnnxRuntimePackage=$CG_ONNXRUNTIME_PACKAGE} \
   -o "$out" -nologo -v q "-clp:ErrorsOnly;NoSummary"
 
 # The page's build takes protoc from the Grpc.Tools package the publish just restored.

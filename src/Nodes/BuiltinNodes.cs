@@ -1,5 +1,7 @@
 using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Conditioning;
+using CharacterGen.Nodes.Depth;
+using CharacterGen.Nodes.Faces;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Image;
 using CharacterGen.Nodes.Latent;
@@ -37,5 +39,7 @@ public static class BuiltinNodes
         .. DatasetNodes.Definitions(folders),
         .. TrainLoraNode.Definitions(folders),
         .. LoraModelNodes.Definitions(folders),
+        .. DepthNodes.Definitions(folders),
+        .. InsightFaceNodes.Definitions(folders),
     ];
 }

@@ -34,6 +34,7 @@ public sealed class CatalogTests
             "PreviewImage",
             "CLIPTextEncodeSDXL",
             "LoadImageTextDataSetFromFolder", "MakeTrainingDataset", "TrainLoraNode", "SaveLoRA", "LoraModelLoader", "LossGraphNode",
+            "DepthAnythingV2Preprocessor", "DepthAnythingPreprocessor", "MiDaS-DepthMapPreprocessor", "IPAdapterInsightFaceLoader",
         ];
         Assert.That(_info.Select(p => p.Key), Is.EquivalentTo(expected));
     }

@@ -11,7 +11,6 @@ namespace CharacterGen.Diffusion.Imaging;
 public static class Lanczos
 {
     private const int PrecisionBits = 32 - 8 - 2;
-    private const double Support = 3.0;
 
     /// <summary>[N, C, H, W] float in 0..1 → [N, C, height, width] float32.</summary>
     public static Tensor Resize(Tensor samples, long width, long height)
@@ -31,11 +30,12 @@ public static class Lanczos
         return result.Permute(0, 3, 1, 2).Contiguous().To(samples.Device, samples.DType).MoveToOuterScope();
     }
 
-    /// <summary>Pillow Image.resize(LANCZOS) of interleaved 8-bit pixels.</summary>
-    public static byte[] Resize(byte[] pixels, int width, int height, int channels, int outWidth, int outHeight)
+    /// <summary>Pillow Image.resize(LANCZOS) of interleaved 8-bit pixels (or another of Pillow's filters).</summary>
+    public static byte[] Resize(byte[] pixels, int width, int height, int channels, int outWidth, int outHeight, PillowFilter? filter = null)
     {
         if (outWidth == width && outHeight == height) return (byte[])pixels.Clone();
-        var (vBounds, vKernel, vSize) = Coefficients(height, outHeight);
+        filter ??= PillowFilter.Lanczos;
+        var (vBounds, vKernel, vSize) = Coefficients(height, outHeight, filter);
         int firstRow = vBounds[0], lastRow = vBounds[(outHeight - 1) * 2] + vBounds[(outHeight - 1) * 2 + 1];
 
         byte[] source = pixels;
@@ -43,7 +43,7 @@ public static class Lanczos
         if (outWidth != width)
         {
             // Only the rows the vertical pass reads (Pillow's ybox_first..ybox_last).
-            var (hBounds, hKernel, hSize) = Coefficients(width, outWidth);
+            var (hBounds, hKernel, hSize) = Coefficients(width, outWidth, filter);
             rows = lastRow - firstRow;
             var temp = new byte[rows * outWidth * channels];
             for (int y = 0; y < rows; y++)
@@ -85,10 +85,10 @@ public static class Lanczos
 
     // Pillow precompute_coeffs + normalize_coeffs_8bpc: per output pixel the first input index, the tap count and
     // fixed-point weights.
-    private static (int[] Bounds, int[] Kernel, int Size) Coefficients(int inSize, int outSize)
+    private static (int[] Bounds, int[] Kernel, int Size) Coefficients(int inSize, int outSize, PillowFilter filter)
     {
         double scale = (double)inSize / outSize, filterScale = Math.Max(scale, 1.0);
-        double support = Support * filterScale;
+        double support = filter.Support * filterScale;
         int size = (int)Math.Ceiling(support) * 2 + 1;
         var bounds = new int[outSize * 2];
         var kernel = new int[outSize * size];
@@ -98,7 +98,7 @@ public static class Lanczos
             double center = (xx + 0.5) * scale, total = 0, ss = 1.0 / filterScale;
             int min = Math.Max((int)(center - support + 0.5), 0);
             int max = Math.Min((int)(center + support + 0.5), inSize) - min;
-            for (int x = 0; x < max; x++) total += weights[x] = Filter((x + min - center + 0.5) * ss);
+            for (int x = 0; x < max; x++) total += weights[x] = filter.Weight((x + min - center + 0.5) * ss);
             for (int x = 0; x < max; x++)
             {
                 double k = total != 0.0 ? weights[x] / total : weights[x];
@@ -108,15 +108,6 @@ public static class Lanczos
             bounds[xx * 2 + 1] = max;
         }
         return (bounds, kernel, size);
-    }
-
-    private static double Filter(double x) => -Support <= x && x < Support ? Sinc(x) * Sinc(x / Support) : 0.0;
-
-    private static double Sinc(double x)
-    {
-        if (x == 0.0) return 1.0;
-        x *= Math.PI;
-        return Math.Sin(x) / x;
     }
 
     private static byte Clip8(int value) => (byte)Math.Clamp(value >> PrecisionBits, 0, 255);

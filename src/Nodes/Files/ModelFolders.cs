@@ -23,6 +23,8 @@ public sealed class ModelFolders
         ["diffusion_models"] = ["diffusion_models", "unet"],
         ["text_encoders"] = ["text_encoders", "clip"],
         ["upscale_models"] = ["upscale_models"],
+        ["depth"] = ["depth"], // ONNX depth estimators (docs/depth-and-faces.md)
+        ["insightface"] = ["insightface"], // InsightFace packs: insightface/models/NAME/*.onnx, as ComfyUI keeps them
     };
 
     /// <summary>Extensions listed as loadable weights. Pickle formats are listed nowhere: we never load them.</summary>

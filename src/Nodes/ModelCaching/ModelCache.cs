@@ -1,5 +1,6 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.Vae;
+using CharacterGen.Diffusion.Onnx;
 using CharacterGen.Diffusion.Text;
 using CharacterGen.GraphRuntime.Observability;
 using CharacterGen.Tensors;
@@ -50,6 +51,25 @@ public sealed class ModelCache : IDisposable
     /// <summary>A lease on a VAE file (or a checkpoint's VAE part), loading it on first use.</summary>
     public ModelLease<AutoencoderKL> Vae(string path) =>
         Acquire("vae", path, p => CheckpointLoader.LoadVae(p, Options.EffectiveWeightDType, Options.Device));
+
+    /// <summary>
+    /// A lease on an ONNX Runtime session over an auxiliary model (depth estimator, face detector), refused unless it
+    /// matches <paramref name="spec"/>. It runs on the cache's CUDA device when the onnxruntime library has the CUDA
+    /// provider and <paramref name="preferCuda"/> allows it, else on the CPU (the reason is written to stderr once
+    /// per load). Sessions count towards <see cref="ModelCacheOptions.MaxLoaded"/> like weight files.
+    /// </summary>
+    public ModelLease<OnnxModel> Onnx(string path, OnnxModelSpec spec, bool preferCuda = true)
+    {
+        // ORT's intra-op pool gets libtorch's thread count (CHARACTERGEN_THREADS), so the operator's limit holds for both.
+        var execution = new OnnxExecution(preferCuda && Options.Device.IsCuda ? Options.Device.Index : null, Torch.Threads);
+        return Acquire("onnx-" + execution.CudaDevice, path, p =>
+        {
+            OnnxModel model = OnnxModel.Load(p, spec, execution);
+            if (model.FallbackReason is string reason)
+                Console.Error.WriteLine($"onnx: {Path.GetFileName(p)} runs on the CPU: {reason}");
+            return model;
+        });
+    }
 
     /// <summary>The CLIP tokenizer for a checkpoint (<see cref="CheckpointTokenizer.Locate"/>), read again when its files change.</summary>
     /// <exception cref="TokenizerFilesNotFoundException">Neither place has it; the message names both.</exception>

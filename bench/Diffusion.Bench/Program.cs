@@ -7,6 +7,7 @@ using CharacterGen.Tensors;
 // Seconds per SD1.5 UNet step with CFG (one forward at batch 2), full-size shapes, random weights, float32 on this
 // CPU, at 512×512 pixels (64×64 latent) and 64×64 pixels (8×8 latent); then the same in PyTorch eager via
 // torch_unet.py, and the ratio. Usage: dotnet run -c Release [-- RUNS_AT_512 RUNS_AT_64 [DTYPE]]
+// One ControlNet's per-step overhead at 512×512: dotnet run -c Release -- controlnet [RUNS] (see ControlNetBench.cs).
 // SDXL at 1024×1024 and LoRA apply/remove: dotnet run -c Release -- sdxl [RUNS] (see SdxlBench.cs).
 // bench/gpu/run.sh's parts (published and run outside the repository, so before FindRepoRoot): see GpuUnet.cs, GpuOps.cs.
 if (args is ["gpu", ..])
@@ -45,6 +46,11 @@ if (args is ["lora", ..])
 {
     int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
     CharacterGen.Diffusion.Bench.LoraTrainBench.Run(repo, Arg(1, 64), Arg(2, 16), Arg(3, 2));
+    return;
+}
+if (args is ["controlnet", ..])
+{
+    CharacterGen.Diffusion.Bench.ControlNetBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
     return;
 }
 if (args is ["sdxl", ..])

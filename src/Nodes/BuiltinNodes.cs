@@ -29,6 +29,8 @@ public static class BuiltinNodes
         .. LoraNodes.Definitions(folders),
         .. TextEncodeNodes.Definitions(),
         .. ConditioningNodes.Definitions(),
+        .. ControlNetLoaderNodes.Definitions(folders),
+        .. ControlNetApplyNodes.Definitions(),
         .. LatentNodes.Definitions(),
         .. VaeNodes.Definitions(),
         .. KSamplerNodes.Definitions(),

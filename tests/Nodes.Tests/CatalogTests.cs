@@ -33,6 +33,7 @@ public sealed class CatalogTests
             "LatentUpscaleBy", "SetLatentNoiseMask", "LoadImage", "LoadImageMask", "ImageScale", "ImageScaleBy", "SaveImage",
             "PreviewImage",
             "CLIPTextEncodeSDXL",
+            "ControlNetLoader", "DiffControlNetLoader", "ControlNetApply", "ControlNetApplyAdvanced",
             "LoadImageTextDataSetFromFolder", "MakeTrainingDataset", "TrainLoraNode", "SaveLoRA", "LoraModelLoader", "LossGraphNode",
             "DepthAnythingV2Preprocessor", "DepthAnythingPreprocessor", "MiDaS-DepthMapPreprocessor", "IPAdapterInsightFaceLoader",
         ];
@@ -53,6 +54,26 @@ public sealed class CatalogTests
         Assert.That(Strings(ks["input"]!["required"]!["scheduler"]![0]), Is.EqualTo(new[]
             { "simple", "sgm_uniform", "karras", "exponential", "ddim_uniform", "beta", "normal", "linear_quadratic", "kl_optimal" }));
         Assert.That(ks["input"]!["required"]!["seed"]![1]!["control_after_generate"]!.GetValue<bool>(), Is.True);
+    }
+
+    [Test]
+    public void ControlNet_nodes_have_comfyuis_inputs_defaults_and_outputs()
+    {
+        var apply = _info["ControlNetApplyAdvanced"]!;
+        Assert.That(Strings(apply["input_order"]!["required"]), Is.EqualTo(new[]
+            { "positive", "negative", "control_net", "image", "strength", "start_percent", "end_percent" }));
+        Assert.That(Strings(apply["input_order"]!["optional"]), Is.EqualTo(new[] { "vae" }));
+        var strength = apply["input"]!["required"]!["strength"]![1]!;
+        Assert.That((strength["default"]!.GetValue<double>(), strength["min"]!.GetValue<double>(), strength["max"]!.GetValue<double>(),
+            strength["step"]!.GetValue<double>()), Is.EqualTo((1.0, 0.0, 10.0, 0.01)));
+        var end = apply["input"]!["required"]!["end_percent"]![1]!;
+        Assert.That((end["default"]!.GetValue<double>(), end["max"]!.GetValue<double>(), end["step"]!.GetValue<double>()), Is.EqualTo((1.0, 1.0, 0.001)));
+        Assert.That(Strings(apply["output"]), Is.EqualTo(new[] { "CONDITIONING", "CONDITIONING" }));
+        Assert.That(Strings(apply["output_name"]), Is.EqualTo(new[] { "positive", "negative" }));
+        Assert.That(_info["ControlNetApply"]!["deprecated"]!.GetValue<bool>(), Is.True);
+        Assert.That(Strings(_info["ControlNetApply"]!["input_order"]!["required"]), Is.EqualTo(new[] { "conditioning", "control_net", "image", "strength" }));
+        Assert.That(Strings(_info["ControlNetLoader"]!["output"]), Is.EqualTo(new[] { "CONTROL_NET" }));
+        Assert.That(Strings(_info["DiffControlNetLoader"]!["input_order"]!["required"]), Is.EqualTo(new[] { "model", "control_net_name" }));
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Conditioning;
+using CharacterGen.Diffusion.Models.ControlNet;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Tensors;
 
@@ -31,6 +32,7 @@ public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling model
     {
         using var scope = Torch.NewScope();
         UnetModel network = unet();
+        conditionings = ControlToUncond.Apply(conditionings);
         var sums = new Tensor[conditionings.Count];
         var counts = new Tensor[conditionings.Count];
         var pending = new List<Run>();
@@ -144,6 +146,7 @@ public sealed class CondBatchDenoiser(Func<UnetModel> unet, IModelSampling model
     private static bool CanBatch(Run a, Run b)
     {
         if (!a.Input.Shape.AsSpan().SequenceEqual(b.Input.Shape)) return false;
+        if (!ReferenceEquals(a.Entry.Control, b.Entry.Control)) return false;
         long ta = a.Context.Size(1), tb = b.Context.Size(1);
         if (a.Context.Size(0) != b.Context.Size(0) || a.Context.Size(2) != b.Context.Size(2)) return false;
         return ta == tb || Lcm(ta, tb) / Math.Min(ta, tb) <= MaxPaddingFactor;

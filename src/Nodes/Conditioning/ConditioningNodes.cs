@@ -104,6 +104,7 @@ internal static class ConditioningNodes
         {
             Cond = Torch.ZerosLike(e.Cond),
             Pooled = e.Pooled is null ? null : Torch.ZerosLike(e.Pooled),
+            Control = e.Control?.Share(),
         }));
 
     /// <summary>Sets area (in latent cells: pixels // 8) and strength on every entry (set_area_to_bounds = false).</summary>

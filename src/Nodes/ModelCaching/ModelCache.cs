@@ -1,4 +1,5 @@
 using CharacterGen.Diffusion.Checkpoints;
+using CharacterGen.Diffusion.Models.ControlNet;
 using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.Diffusion.Onnx;
 using CharacterGen.Diffusion.Text;
@@ -70,6 +71,10 @@ public sealed class ModelCache : IDisposable
             return model;
         });
     }
+
+    /// <summary>A lease on a ControlNet file (LDM or diffusers layout), loading it on first use.</summary>
+    public ModelLease<LoadedControlNet> ControlNet(string path) =>
+        Acquire("controlnet", path, p => ControlNetLoader.Load(p, Options.EffectiveWeightDType, Options.Device));
 
     /// <summary>The CLIP tokenizer for a checkpoint (<see cref="CheckpointTokenizer.Locate"/>), read again when its files change.</summary>
     /// <exception cref="TokenizerFilesNotFoundException">Neither place has it; the message names both.</exception>

@@ -44,6 +44,15 @@ public sealed class ModelLease<T> : IDisposable where T : class, IDisposable
 
     internal ModelLease(SharedModel<T> shared) => _shared = shared;
 
+    /// <summary>The only reference to a model no cache holds (it is disposed with the last lease).</summary>
+    internal static ModelLease<T> Sole(T model, string path)
+    {
+        var shared = new SharedModel<T>(model, path);
+        ModelLease<T> lease = shared.Acquire();
+        shared.Release(); // drop the reference a cache would hold
+        return lease;
+    }
+
     public T Value => (_shared ?? throw new ObjectDisposedException(nameof(ModelLease<T>))).Model;
 
     /// <summary>The file the model was loaded from.</summary>

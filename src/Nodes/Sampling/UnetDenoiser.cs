@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.Models.ControlNet;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.Nodes.Values;
 using CharacterGen.Tensors;
@@ -10,7 +11,10 @@ namespace CharacterGen.Nodes.Sampling;
 /// </summary>
 public sealed class UnetDenoiser(ModelValue model) : IConditionedDenoiser<ConditioningValue>
 {
-    private readonly CondBatchDenoiser _batch = new(model.PatchedUnet, model.ModelSampling);
+    private readonly CondBatchDenoiser _batch = new(model.PatchedUnet, model.ModelSampling,
+    [
+        new ControlNetContributor(model.Unet.Config, model.ModelSampling),
+    ]);
 
     /// <summary>UNet calls made so far (tests check that cond and uncond share one).</summary>
     public int NetworkCalls => _batch.NetworkCalls;

@@ -22,6 +22,7 @@ public sealed class ConditioningValue(IEnumerable<ConditioningEntry> entries) : 
         {
             e.Cond.Dispose();
             e.Pooled?.Dispose();
+            e.Control?.Dispose();
         }
     }
 

@@ -215,9 +215,11 @@ def clip_forward(sd, c, ids, layer, p="cond_stage_model.transformer.text_model."
     return ln(sd, p + "final_layer_norm", chosen), chosen, pooled
 
 
-def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=None):
+def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=None, control=None, encoder_only=False):
     """block(run, prefix, h, skip_shape) runs one input/middle/output block; None calls it directly (the bench passes
-    a torch.utils.checkpoint wrapper)."""
+    a torch.utils.checkpoint wrapper). control = {"output": [one per input block], "middle": tensor} adds ControlNet
+    residuals as LDM/ComfyUI do (to the skip saved after input block i, and after the middle block); encoder_only
+    returns the middle block's output (a ControlNet's encoder copy has no decoder)."""
     mc = c["model_channels"]
     half = mc // 2
     freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
@@ -290,9 +292,16 @@ def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=Non
         hs.append(h)
         i += 1
     h = run_block(p + "middle_block.", h)
+    if encoder_only:
+        return h
+    if control is not None:
+        h = h + control["middle"]
     i = 0
     while any(k.startswith(f"{p}output_blocks.{i}.") for k in sd):
-        h = torch.cat([h, hs.pop()], 1)
+        skip = hs.pop()
+        if control is not None:
+            skip = skip + control["output"][len(hs)]
+        h = torch.cat([h, skip], 1)
         h = run_block(f"{p}output_blocks.{i}.", h, hs[-1].shape if hs else None)
         i += 1
     return cnv(sd, p + "out.2", F.silu(gn(sd, p + "out.0", h, 1e-5)))

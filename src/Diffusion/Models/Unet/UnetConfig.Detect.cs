@@ -74,7 +74,8 @@ public sealed partial record UnetConfig
         return new UnetConfig
         {
             InChannels = (int)convIn[1],
-            OutChannels = (int)Shape("out.2.weight")[0],
+            // A ControlNet's encoder copy has no output layer: its out_channels do not matter.
+            OutChannels = Has("out.2.weight") ? (int)Shape("out.2.weight")[0] : (int)convIn[1],
             ModelChannels = mc,
             ChannelMult = [.. mults],
             NumResBlocks = resCounts[0],

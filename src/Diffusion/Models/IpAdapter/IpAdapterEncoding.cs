@@ -32,7 +32,8 @@ public static class IpAdapterEncoding
         Tensor uncond = negativeImage is not null ? Embeds(adapter, clipVision, negativeImage)
             : adapter.Projection.Input == ImageInput.ImageEmbeds ? Torch.ZerosLike(cond)
             : Embeds(adapter, clipVision, Torch.Zeros([1, clipVision.Config.ImageSize, clipVision.Config.ImageSize, 3]));
-        return Project(adapter, cond, uncond, combine);
+        var (c, u) = Project(adapter, cond, uncond, combine);
+        return (c.MoveToOuterScope(), u.MoveToOuterScope());
     }
 
     /// <summary>Projects raw cond/uncond embeds (already from the encoder) after combining them; used by every path.</summary>

@@ -2,6 +2,7 @@ using CharacterGen.GraphRuntime.Contracts;
 using CharacterGen.Nodes.Conditioning;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Image;
+using CharacterGen.Nodes.IpAdapter;
 using CharacterGen.Nodes.Latent;
 using CharacterGen.Nodes.Loaders;
 using CharacterGen.Nodes.Runtime;
@@ -37,5 +38,7 @@ public static class BuiltinNodes
         .. DatasetNodes.Definitions(folders),
         .. TrainLoraNode.Definitions(folders),
         .. LoraModelNodes.Definitions(folders),
+        .. ClipVisionNodes.Definitions(folders),
+        .. IpAdapterNodes.Definitions(folders),
     ];
 }

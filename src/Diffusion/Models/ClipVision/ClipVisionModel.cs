@@ -10,8 +10,6 @@ namespace CharacterGen.Diffusion.Models.ClipVision;
 /// </summary>
 public sealed record ClipVisionOutput(Tensor LastHiddenState, Tensor PenultimateHiddenStates, Tensor ImageEmbeds) : IDisposable
 {
-    public ClipVisionOutput Share() => new(LastHiddenState.Alias(), PenultimateHiddenStates.Alias(), ImageEmbeds.Alias());
-
     public void Dispose()
     {
         LastHiddenState.Dispose();

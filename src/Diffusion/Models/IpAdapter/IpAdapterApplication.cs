@@ -32,13 +32,15 @@ public static class EmbedsScalingNames
 /// uncond rows [1, T, ctx], its weighting, σ window and mask. Immutable; owns its tensors and, through
 /// <paramref name="owner"/>, a hold on the adapter's weights. <see cref="Share"/> gives another handle.
 /// </summary>
+/// <param name="owner">Keeps the adapter's weights alive (a cache lease), disposed with this; <paramref name="shareOwner"/>
+/// makes another hold from it for <see cref="Share"/>.</param>
 /// <param name="sigmaStart">Active while σ ≤ this (percent_to_sigma(start_at)).</param>
 /// <param name="sigmaEnd">… and σ ≥ this (percent_to_sigma(end_at)).</param>
 /// <param name="mask">attn_mask [M, H, W] (0..1), or null.</param>
 /// <param name="compositionTokens">Tokens that replace the cond tokens at transformer index 3 (cubiq cond_alt, style and
 /// composition with a separate composition image), or null.</param>
 public sealed class IpAdapterApplication(IpAdapterModel adapter, Tensor cond, Tensor uncond, IpAdapterWeighting weighting,
-    double sigmaStart, double sigmaEnd, EmbedsScaling scaling, Tensor? mask, IDisposable? owner, Func<IDisposable?>? shareOwner,
+    double sigmaStart, double sigmaEnd, EmbedsScaling scaling, Tensor? mask, IDisposable? owner, Func<IDisposable, IDisposable>? shareOwner,
     Tensor? compositionTokens = null) : IDisposable
 {
     public IpAdapterModel Adapter { get; } = adapter;
@@ -54,8 +56,11 @@ public sealed class IpAdapterApplication(IpAdapterModel adapter, Tensor cond, Te
     /// <summary>cubiq's window test on the batch's first σ.</summary>
     public bool ActiveAt(double sigma) => sigma <= SigmaStart && sigma >= SigmaEnd;
 
-    public IpAdapterApplication Share() => new(Adapter, Cond.Alias(), Uncond.Alias(), Weighting, SigmaStart, SigmaEnd, Scaling,
-        Mask?.Alias(), shareOwner?.Invoke(), shareOwner, CompositionTokens?.Alias());
+    /// <summary>Another handle, whose tensor handles belong to it (never to the caller's dispose scope).</summary>
+    public IpAdapterApplication Share() => new(Adapter, Own(Cond)!, Own(Uncond)!, Weighting, SigmaStart, SigmaEnd, Scaling,
+        Own(Mask), owner is null ? null : shareOwner?.Invoke(owner), shareOwner, Own(CompositionTokens));
+
+    private static Tensor? Own(Tensor? t) => t?.Alias().DetachFromScope();
 
     public void Dispose()
     {

@@ -34,7 +34,7 @@ public sealed class CatalogTests
             "PreviewImage",
             "CLIPTextEncodeSDXL",
             "LoadImageTextDataSetFromFolder", "MakeTrainingDataset", "TrainLoraNode", "SaveLoRA", "LoraModelLoader", "LossGraphNode",
-            "CLIPVisionLoader", "CLIPVisionEncode", "IPAdapterModelLoader", "IPAdapterUnifiedLoader", "IPAdapter", "IPAdapterAdvanced",
+            "CLIPVisionLoader", "CLIPVisionEncode", "IPAdapterModelLoader", "IPAdapterUnifiedLoader", "IPAdapter", "IPAdapterAdvanced", "IPAdapterFaceID",
         ];
         Assert.That(_info.Select(p => p.Key), Is.EquivalentTo(expected));
     }

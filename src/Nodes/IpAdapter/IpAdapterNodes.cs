@@ -17,7 +17,7 @@ namespace CharacterGen.Nodes.IpAdapter;
 internal static class IpAdapterNodes
 {
     public static IEnumerable<NodeDefinition> Definitions(NodeFolders folders) =>
-        [ModelLoader(folders), UnifiedLoader(folders), Simple(), Advanced()];
+        [ModelLoader(folders), UnifiedLoader(folders), Simple(), Advanced(), IpAdapterFaceIdNode.Definition()];
 
     private static NodeDefinition ModelLoader(NodeFolders folders) => new NodeBuilder("IPAdapterModelLoader")
         .DisplayName("IPAdapter Model Loader").Category("ipadapter/loaders")

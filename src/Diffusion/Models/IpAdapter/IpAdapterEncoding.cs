@@ -49,6 +49,8 @@ public static class IpAdapterEncoding
             uncond = uncond.Narrow(0, 0, 1);
             if (faceUncond is not null) faceUncond = faceUncond.Narrow(0, 0, 1);
         }
+        // FaceID plus: the uncond identity is zeros (cubiq), the uncond image the negative's states.
+        if (faceCond is not null) faceUncond ??= Torch.ZerosLike(faceCond);
         Tensor Run(Tensor e, Tensor? face) => face is null
             ? adapter.Projection.Project(e)
             : adapter.Projection.Project(face, e, shortcutScale);

@@ -53,6 +53,13 @@ if (args is ["controlnet", ..])
     CharacterGen.Diffusion.Bench.ControlNetBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
     return;
 }
+// Two IP-Adapters' per-step overhead: dotnet run -c Release -- ipadapter [LATENT RUNS] (see IpAdapterBench.cs).
+if (args is ["ipadapter", ..])
+{
+    CharacterGen.Diffusion.Bench.IpAdapterBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    return;
+}
 if (args is ["sdxl", ..])
 {
     CharacterGen.Diffusion.Bench.SdxlBench.Run(repo, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);

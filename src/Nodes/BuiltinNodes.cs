@@ -4,6 +4,7 @@ using CharacterGen.Nodes.Depth;
 using CharacterGen.Nodes.Faces;
 using CharacterGen.Nodes.Files;
 using CharacterGen.Nodes.Image;
+using CharacterGen.Nodes.IpAdapter;
 using CharacterGen.Nodes.Latent;
 using CharacterGen.Nodes.Loaders;
 using CharacterGen.Nodes.Runtime;
@@ -43,5 +44,7 @@ public static class BuiltinNodes
         .. LoraModelNodes.Definitions(folders),
         .. DepthNodes.Definitions(folders),
         .. InsightFaceNodes.Definitions(folders),
+        .. ClipVisionNodes.Definitions(folders),
+        .. IpAdapterNodes.Definitions(folders),
     ];
 }

@@ -36,6 +36,7 @@ public sealed class CatalogTests
             "ControlNetLoader", "DiffControlNetLoader", "ControlNetApply", "ControlNetApplyAdvanced",
             "LoadImageTextDataSetFromFolder", "MakeTrainingDataset", "TrainLoraNode", "SaveLoRA", "LoraModelLoader", "LossGraphNode",
             "DepthAnythingV2Preprocessor", "DepthAnythingPreprocessor", "MiDaS-DepthMapPreprocessor", "IPAdapterInsightFaceLoader",
+            "CLIPVisionLoader", "CLIPVisionEncode", "IPAdapterModelLoader", "IPAdapterUnifiedLoader", "IPAdapter", "IPAdapterAdvanced", "IPAdapterFaceID",
         ];
         Assert.That(_info.Select(p => p.Key), Is.EquivalentTo(expected));
     }
@@ -96,5 +97,26 @@ public sealed class CatalogTests
         Assert.That(Strings(_info["SamplerCustomAdvanced"]!["output_name"]), Is.EqualTo(new[] { "output", "denoised_output" }));
         Assert.That(_info["LoadImage"]!["input"]!["required"]!["image"]![1]!["image_upload"]!.GetValue<bool>(), Is.True);
         Assert.That(_info["ImpactConcatConditionings"]!["python_module"]!.GetValue<string>(), Is.EqualTo("custom_nodes.ComfyUI-Impact-Pack"));
+    }
+
+    [Test]
+    public void IpAdapter_nodes_have_cubiqs_inputs_defaults_and_ranges()
+    {
+        var adv = _info["IPAdapterAdvanced"]!;
+        Assert.That(Strings(adv["input_order"]!["required"]), Is.EqualTo(new[]
+            { "model", "ipadapter", "image", "weight", "weight_type", "combine_embeds", "start_at", "end_at", "embeds_scaling" }));
+        Assert.That(Strings(adv["input_order"]!["optional"]), Is.EqualTo(new[] { "image_negative", "attn_mask", "clip_vision" }));
+        var weight = adv["input"]!["required"]!["weight"]![1]!;
+        Assert.That((weight["default"]!.GetValue<double>(), weight["min"]!.GetValue<double>(), weight["max"]!.GetValue<double>(), weight["step"]!.GetValue<double>()),
+            Is.EqualTo((1.0, -1.0, 5.0, 0.05)));
+        Assert.That(Strings(adv["input"]!["required"]!["weight_type"]![0]), Has.Length.EqualTo(15).And.Contain("style transfer precise"));
+        Assert.That(Strings(adv["input"]!["required"]!["embeds_scaling"]![0]), Is.EqualTo(new[] { "V only", "K+V", "K+V w/ C penalty", "K+mean(V) w/ C penalty" }));
+        Assert.That(Strings(adv["input"]!["required"]!["combine_embeds"]![0]), Is.EqualTo(new[] { "concat", "add", "subtract", "average", "norm average" }));
+        var simple = _info["IPAdapter"]!;
+        Assert.That(Strings(simple["input"]!["required"]!["weight_type"]![0]), Is.EqualTo(new[] { "standard", "prompt is more important", "style transfer" }));
+        Assert.That(simple["input"]!["required"]!["weight"]![1]!["max"]!.GetValue<double>(), Is.EqualTo(3.0));
+        Assert.That(Strings(_info["IPAdapterUnifiedLoader"]!["output"]), Is.EqualTo(new[] { "MODEL", "IPADAPTER" }));
+        Assert.That(Strings(_info["CLIPVisionEncode"]!["input"]!["required"]!["crop"]![0]), Is.EqualTo(new[] { "center", "none" }));
+        Assert.That(Strings(_info["CLIPVisionLoader"]!["output"]), Is.EqualTo(new[] { "CLIP_VISION" }));
     }
 }

@@ -1,5 +1,7 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Models.ControlNet;
+using CharacterGen.Diffusion.Models.ClipVision;
+using CharacterGen.Diffusion.Models.IpAdapter;
 using CharacterGen.Diffusion.Models.Vae;
 using CharacterGen.Diffusion.Onnx;
 using CharacterGen.Diffusion.Text;
@@ -75,6 +77,14 @@ public sealed class ModelCache : IDisposable
     /// <summary>A lease on a ControlNet file (LDM or diffusers layout), loading it on first use.</summary>
     public ModelLease<LoadedControlNet> ControlNet(string path) =>
         Acquire("controlnet", path, p => ControlNetLoader.Load(p, Options.EffectiveWeightDType, Options.Device));
+
+    /// <summary>A lease on a CLIP vision encoder (models/clip_vision), loading it on first use.</summary>
+    public ModelLease<ClipVisionModel> ClipVision(string path) =>
+        Acquire("clip_vision", path, p => ClipVisionLoader.Load(p, Options.EffectiveWeightDType, Options.Device));
+
+    /// <summary>A lease on an IP-Adapter file (models/ipadapter), loading it on first use.</summary>
+    public ModelLease<IpAdapterModel> IpAdapter(string path) =>
+        Acquire("ipadapter", path, p => IpAdapterModel.Load(p, Options.EffectiveWeightDType, Options.Device));
 
     /// <summary>The CLIP tokenizer for a checkpoint (<see cref="CheckpointTokenizer.Locate"/>), read again when its files change.</summary>
     /// <exception cref="TokenizerFilesNotFoundException">Neither place has it; the message names both.</exception>

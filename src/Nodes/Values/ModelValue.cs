@@ -1,5 +1,6 @@
 using CharacterGen.Diffusion.Checkpoints;
 using CharacterGen.Diffusion.Lora;
+using CharacterGen.Diffusion.Models.IpAdapter;
 using CharacterGen.Diffusion.Models.Unet;
 using CharacterGen.Diffusion.Sampling;
 using CharacterGen.Nodes.ModelCaching;
@@ -17,10 +18,12 @@ public sealed class ModelValue : IDisposable
 {
     private readonly ModelLease<StableDiffusionCheckpoint> _lease;
 
-    public ModelValue(ModelLease<StableDiffusionCheckpoint> lease, IReadOnlyList<WeightedLora>? loras = null)
+    public ModelValue(ModelLease<StableDiffusionCheckpoint> lease, IReadOnlyList<WeightedLora>? loras = null,
+        IReadOnlyList<IpAdapterApplication>? ipAdapters = null)
     {
         _lease = lease;
         Loras = loras ?? [];
+        IpAdapters = ipAdapters ?? [];
         ModelSampling = lease.Value.Prediction == PredictionType.VPrediction
             ? DiscreteModelSampling.VPrediction(lease.Value.Config.ZeroTerminalSnr)
             : DiscreteModelSampling.Eps();
@@ -45,7 +48,21 @@ public sealed class ModelValue : IDisposable
 
     /// <summary>A new handle to the same weights with one more LoRA on top of this one's stack.</summary>
     public ModelValue WithLora(LoraPatches unetPatches, double strength) =>
-        new(_lease.Share(), [.. ShareLoras(), new WeightedLora(unetPatches, strength)]);
+        new(_lease.Share(), [.. ShareLoras(), new WeightedLora(unetPatches, strength)], ShareIpAdapters());
+
+    /// <summary>
+    /// The IP-Adapters applied to this model, in order (each apply node adds one); owned by this value. A fresh list per
+    /// value, so a branch that uses an earlier MODEL never sees adapters added downstream (unlike cubiq's shared patch).
+    /// </summary>
+    public IReadOnlyList<IpAdapterApplication> IpAdapters { get; }
+
+    /// <summary>A new handle to the same weights with one more IP-Adapter (taken over by the new value).</summary>
+    public ModelValue WithIpAdapter(IpAdapterApplication adapter) =>
+        new(_lease.Share(), ShareLoras(), [.. ShareIpAdapters(), adapter]);
+
+    /// <summary>What the denoiser adds to each UNet call for this model: its IP-Adapters' attention patches.</summary>
+    public IReadOnlyList<IUnetCallContributor> CallContributors() =>
+        IpAdapters.Count == 0 ? [] : [new IpAdapterContributor(IpAdapters, new IpAdapterLayout(Unet))];
 
     public IModelSampling ModelSampling { get; }
 
@@ -58,14 +75,17 @@ public sealed class ModelValue : IDisposable
     public string Path => _lease.Path;
 
     /// <summary>Another handle to the same model (for values that keep it, such as a GUIDER).</summary>
-    public ModelValue Share() => new(_lease.Share(), ShareLoras());
+    public ModelValue Share() => new(_lease.Share(), ShareLoras(), ShareIpAdapters());
 
     private WeightedLora[] ShareLoras() => [.. Loras.Select(l => l with { Lora = l.Lora.Share() })];
+
+    private IpAdapterApplication[] ShareIpAdapters() => [.. IpAdapters.Select(a => a.Share())];
 
     public void Dispose()
     {
         _lease.Dispose();
         foreach (WeightedLora l in Loras) l.Lora.Dispose();
+        foreach (IpAdapterApplication a in IpAdapters) a.Dispose();
     }
 
     public override string ToString() => $"Model({System.IO.Path.GetFileName(Path)})";

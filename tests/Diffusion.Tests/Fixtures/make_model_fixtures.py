@@ -215,11 +215,14 @@ def clip_forward(sd, c, ids, layer, p="cond_stage_model.transformer.text_model."
     return ln(sd, p + "final_layer_norm", chosen), chosen, pooled
 
 
-def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=None, control=None, encoder_only=False):
+def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=None, control=None, encoder_only=False,
+                 attn2_patch=None):
     """block(run, prefix, h, skip_shape) runs one input/middle/output block; None calls it directly (the bench passes
     a torch.utils.checkpoint wrapper). control = {"output": [one per input block], "middle": tensor} adds ControlNet
     residuals as LDM/ComfyUI do (to the skip saved after input block i, and after the middle block); encoder_only
-    returns the middle block's output (a ControlNet's encoder copy has no decoder)."""
+    returns the middle block's output (a ControlNet's encoder copy has no decoder). attn2_patch(prefix, index, q, out,
+    heads) may replace each cross-attention's output before to_out (make_ipadapter_fixtures.py); the prefix names the
+    SpatialTransformer."""
     mc = c["model_channels"]
     half = mc // 2
     freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
@@ -253,7 +256,10 @@ def unet_forward(sd, c, x, t, ctx, p="model.diffusion_model.", y=None, block=Non
             for a, kv in (("attn1", None), ("attn2", ctx)):
                 y = ln(sd, bq + ("norm1" if a == "attn1" else "norm2"), z)
                 src = y if kv is None else kv
-                o = attention(lin(sd, bq + a + ".to_q", y), lin(sd, bq + a + ".to_k", src), lin(sd, bq + a + ".to_v", src), heads)
+                qv = lin(sd, bq + a + ".to_q", y)
+                o = attention(qv, lin(sd, bq + a + ".to_k", src), lin(sd, bq + a + ".to_v", src), heads)
+                if a == "attn2" and attn2_patch is not None:
+                    o = attn2_patch(q, d, qv, o, heads)
                 z = z + lin(sd, bq + a + ".to_out.0", o)
             y, gate = lin(sd, bq + "ff.net.0.proj", ln(sd, bq + "norm3", z)).chunk(2, -1)
             z = z + lin(sd, bq + "ff.net.2", y * F.gelu(gate))

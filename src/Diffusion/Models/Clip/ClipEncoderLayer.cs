@@ -3,12 +3,15 @@ using CharacterGen.Tensors.Nn;
 
 namespace CharacterGen.Diffusion.Models.Clip;
 
-/// <summary>Pre-norm transformer layer of CLIP's text tower (HF CLIPEncoderLayer): x += attn(ln1 x); x += mlp(ln2 x).</summary>
+/// <summary>
+/// Pre-norm transformer layer of CLIP (HF CLIPEncoderLayer): x += attn(ln1 x); x += mlp(ln2 x). The text tower attends
+/// causally, the vision tower (<paramref name="causal"/> false) over every token.
+/// </summary>
 public sealed class ClipEncoderLayer : Module
 {
-    public ClipEncoderLayer(ClipTextConfig c)
+    public ClipEncoderLayer(ClipTextConfig c, bool causal = true)
     {
-        SelfAttn = Child("self_attn", new ClipAttention(c.HiddenSize, c.NumAttentionHeads));
+        SelfAttn = Child("self_attn", new ClipAttention(c.HiddenSize, c.NumAttentionHeads, causal));
         LayerNorm1 = Child("layer_norm1", new LayerNorm(c.HiddenSize));
         Mlp = Child("mlp", new ClipMlp(c.HiddenSize, c.IntermediateSize, c.HiddenAct));
         LayerNorm2 = Child("layer_norm2", new LayerNorm(c.HiddenSize));
@@ -28,14 +31,16 @@ public sealed class ClipEncoderLayer : Module
     }
 }
 
-/// <summary>Causal multi-head self-attention with biased q/k/v/out projections (HF CLIPAttention).</summary>
+/// <summary>Multi-head self-attention with biased q/k/v/out projections (HF CLIPAttention), causal for text.</summary>
 public sealed class ClipAttention : Module
 {
     private readonly int _heads;
+    private readonly bool _causal;
 
-    public ClipAttention(int dim, int heads)
+    public ClipAttention(int dim, int heads, bool causal = true)
     {
         _heads = heads;
+        _causal = causal;
         QProj = Child("q_proj", new Linear(dim, dim));
         KProj = Child("k_proj", new Linear(dim, dim));
         VProj = Child("v_proj", new Linear(dim, dim));
@@ -52,7 +57,7 @@ public sealed class ClipAttention : Module
         using var scope = Torch.NewScope();
         long b = x.Size(0), n = x.Size(1), d = x.Size(2);
         Tensor Heads(Tensor t) => t.Reshape(b, n, _heads, d / _heads).Transpose(1, 2);
-        Tensor o = F.ScaledDotProductAttention(Heads(QProj.Forward(x)), Heads(KProj.Forward(x)), Heads(VProj.Forward(x)), causal: true);
+        Tensor o = F.ScaledDotProductAttention(Heads(QProj.Forward(x)), Heads(KProj.Forward(x)), Heads(VProj.Forward(x)), causal: _causal);
         return OutProj.Forward(o.Transpose(1, 2).Reshape(b, n, d)).MoveToOuterScope();
     }
 }

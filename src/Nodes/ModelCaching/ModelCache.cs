@@ -59,7 +59,7 @@ public sealed class ModelCache : IDisposable
     /// A lease on an ONNX Runtime session over an auxiliary model (depth estimator, face detector), refused unless it
     /// matches <paramref name="spec"/>. It runs on the cache's CUDA device when the onnxruntime library has the CUDA
     /// provider and <paramref name="preferCuda"/> allows it, else on the CPU (the reason is written to stderr once
-    /// per load). Sessions count towards <see cref="ModelCacheOptions.MaxLoaded"/> like weight files.
+    /// per load). Sessions count towards <see cref="ModelCacheOptions.MaxAuxiliaryLoaded"/>.
     /// </summary>
     public ModelLease<OnnxModel> Onnx(string path, OnnxModelSpec spec, bool preferCuda = true)
     {
@@ -149,10 +149,17 @@ public sealed class ModelCache : IDisposable
             lock (_gate)
             {
                 _lru.AddFirst(new Entry(key, full, fingerprint, shared, shared.Release));
-                while (_lru.Count > Options.MaxLoaded)
+                // Checkpoints and VAE files count against MaxLoaded; the smaller models that sit beside them in one
+                // workflow (ControlNets, CLIP vision, IP-Adapters, ONNX sessions) against MaxAuxiliaryLoaded, so a story
+                // frame's six files stay loaded from one frame to the next.
+                bool auxiliary = IsAuxiliary(key);
+                int limit = auxiliary ? Options.MaxAuxiliaryLoaded : Options.MaxLoaded;
+                while (_lru.Count(e => IsAuxiliary(e.Key) == auxiliary) > limit)
                 {
-                    evicted.Add(_lru.Last!.Value);
-                    _lru.RemoveLast();
+                    var last = _lru.Last;
+                    while (IsAuxiliary(last!.Value.Key) != auxiliary) last = last.Previous;
+                    evicted.Add(last.Value);
+                    _lru.Remove(last);
                 }
             }
             foreach (Entry e in evicted) e.Release();
@@ -169,6 +176,8 @@ public sealed class ModelCache : IDisposable
         lock (_gate) _tokenizers[folder] = (fingerprint, tokenizer);
         return tokenizer;
     }
+
+    private static bool IsAuxiliary(string key) => !(key.StartsWith("checkpoint:", StringComparison.Ordinal) || key.StartsWith("vae:", StringComparison.Ordinal));
 
     private sealed record Entry(string Key, string Path, FileFingerprint Fingerprint, object Shared, Action Release);
 }

@@ -6,6 +6,7 @@ namespace CharacterGen.Nodes.ModelCaching;
 public sealed record ModelCacheOptions
 {
     public const int DefaultMaxLoaded = 3;
+    public const int DefaultMaxAuxiliaryLoaded = 8;
 
     /// <summary>The environment variable naming the device weights go to ("cpu", "cuda", "cuda:1").</summary>
     public const string DeviceVariable = "CHARACTERGEN_DEVICE";
@@ -18,6 +19,12 @@ public sealed record ModelCacheOptions
 
     /// <summary>Model files (checkpoints and VAE files together) kept loaded; the least recently used goes first.</summary>
     public int MaxLoaded { get; init; } = DefaultMaxLoaded;
+
+    /// <summary>
+    /// ControlNets, CLIP vision encoders, IP-Adapters and ONNX sessions (depth, faces) kept loaded, counted apart from
+    /// checkpoints: they are smaller and a workflow uses several at once.
+    /// </summary>
+    public int MaxAuxiliaryLoaded { get; init; } = DefaultMaxAuxiliaryLoaded;
 
     public Device Device { get; init; } = Device.Cpu;
 
@@ -51,5 +58,6 @@ public sealed record ModelCacheOptions
     public void Validate()
     {
         if (MaxLoaded < 1) throw new ArgumentOutOfRangeException(nameof(MaxLoaded), MaxLoaded, "must be at least 1");
+        if (MaxAuxiliaryLoaded < 1) throw new ArgumentOutOfRangeException(nameof(MaxAuxiliaryLoaded), MaxAuxiliaryLoaded, "must be at least 1");
     }
 }

@@ -1,3 +1,4 @@
+using CharacterGen.Diffusion.RandomWeights;
 using CharacterGen.Nodes.ModelCaching;
 using CharacterGen.Nodes.Tests.Support;
 using CharacterGen.Nodes.Values;
@@ -65,6 +66,21 @@ public sealed class ModelCacheTests
         Assert.That(weightA.IsClosed, Is.True);
         using (cache.Checkpoint(a)) { }
         Assert.That(cache.LoadCount, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Auxiliary_models_are_bounded_apart_and_never_evict_a_checkpoint()
+    {
+        using var cache = new ModelCache(new ModelCacheOptions { MaxLoaded = 1, MaxAuxiliaryLoaded = 2 });
+        string checkpoint = _env.CheckpointPath(NodeTestEnvironment.Checkpoint);
+        string[] vision = [.. Enumerable.Range(0, 3).Select(i => Path.Combine(_env.Models.Root, "clip_vision", $"v{i}.safetensors"))];
+        Directory.CreateDirectory(Path.GetDirectoryName(vision[0])!);
+        for (int i = 0; i < vision.Length; i++) TestIpAdapters.WriteClipVision(vision[i], seed: (ulong)i);
+
+        using (cache.Checkpoint(checkpoint)) { }
+        foreach (string v in vision) using (cache.ClipVision(v)) { }
+        Assert.That(cache.Loaded, Is.EquivalentTo(new[] { checkpoint, vision[1], vision[2] }),
+            "the oldest encoder went; the checkpoint stays although it is the least recently used");
     }
 
     [Test]

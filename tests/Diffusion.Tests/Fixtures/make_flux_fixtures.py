@@ -17,10 +17,25 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from make_model_fixtures import linear, random_weights, write_safetensors, write_weight_recipe
+from make_model_fixtures import linear, random_weights, vae_decode, vae_encode_mean, vae_spec, write_safetensors, write_weight_recipe
 
 FLUX = dict(in_channels=16, hidden=256, heads=2, depth=2, depth_single=2, mlp=512, context=32, vec=24,
             axes=[16, 56, 56], theta=10000)
+
+# FLUX's ae.safetensors layout at tiny widths: LDM KL autoencoder names, 16 latent channels, no quant convs, no prefix
+VAE = dict(in_channels=3, out_ch=3, ch=32, ch_mult=[1, 1, 2], num_res_blocks=1, z_channels=16, embed_dim=16)
+
+
+def flux_vae_spec(c):
+    return [(n, s) for n, s in vae_spec(c, p="") if "quant_conv" not in n]
+
+
+def without_quant_convs(sd, c):
+    """BFL's autoencoder has no quant convs; the LDM reference runs with identity 1×1 convolutions in their place."""
+    eye = lambda n: torch.eye(n).reshape(n, n, 1, 1)
+    z = c["z_channels"]
+    return dict(sd, **{"quant_conv.weight": eye(2 * z), "quant_conv.bias": torch.zeros(2 * z),
+                       "post_quant_conv.weight": eye(z), "post_quant_conv.bias": torch.zeros(z)})
 
 
 def qknorm(p, d):
@@ -197,6 +212,16 @@ def main():
         io["flux_odd.y"] = torch.randn(1, FLUX["vec"], generator=gen)
         io["flux_odd.out"] = flux_forward(sd, FLUX, io["flux_odd.x"], io["flux_odd.t"], io["flux_odd.context"], io["flux_odd.y"], None)
     write_weight_recipe(os.path.join(out, "flux_tiny.weights.json"), seed, [spec], {"charactergen.family": "flux"})
+
+    vae_seed = 20261204
+    vspec = flux_vae_spec(VAE)
+    vsd = without_quant_convs(random_weights(vspec, torch.Generator().manual_seed(vae_seed)), VAE)
+    with torch.no_grad():
+        io["vae.image"] = torch.rand(1, 3, 16, 24, generator=gen) * 2 - 1
+        io["vae.mean"] = vae_encode_mean(vsd, VAE, io["vae.image"], p="")
+        io["vae.z"] = torch.randn(1, 16, 4, 6, generator=gen)
+        io["vae.decoded"] = vae_decode(vsd, VAE, io["vae.z"], p="")
+    write_weight_recipe(os.path.join(out, "flux_vae_tiny.weights.json"), vae_seed, [vspec], {})
     write_safetensors(os.path.join(out, "flux_tiny_io.safetensors"), {k: v.contiguous() for k, v in io.items()}, None)
     for k in ("flux.out", "flux_odd.out"):
         print(k, tuple(io[k].shape), float(io[k].abs().max()))

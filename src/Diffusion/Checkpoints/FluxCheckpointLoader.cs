@@ -7,7 +7,8 @@ namespace CharacterGen.Diffusion.Checkpoints;
 /// <summary>
 /// Loads a FLUX.1 transformer from a safetensors file: BFL's and ComfyUI's diffusion-model files (bare
 /// "double_blocks.…" names) and all-in-one checkpoints ("model.diffusion_model." prefix). The configuration is read
-/// from names and shapes (<see cref="FluxConfig.Detect"/>), so dev and schnell and other widths load alike.
+/// from names and shapes (<see cref="FluxConfig.Detect"/>), so dev and schnell and other widths load alike. Diffusers'
+/// FluxTransformer2DModel files are converted to BFL's layout while loading (<see cref="FluxDiffusersLayout"/>).
 /// </summary>
 public static class FluxCheckpointLoader
 {
@@ -28,6 +29,8 @@ public static class FluxCheckpointLoader
     {
         using var file = SafetensorsFile.Open(path);
         var shapes = CheckpointLoader.Shapes(file);
+        if (FluxDiffusersLayout.IsPresent(shapes))
+            return FluxConfig.Detect(FluxDiffusersLayout.BflShapes(FluxDiffusersLayout.Sources(shapes.Keys), shapes));
         return FluxConfig.Detect(shapes, RequirePrefix(shapes, path));
     }
 
@@ -39,6 +42,7 @@ public static class FluxCheckpointLoader
     {
         using var file = SafetensorsFile.Open(path);
         var shapes = CheckpointLoader.Shapes(file);
+        if (FluxDiffusersLayout.IsPresent(shapes)) return LoadDiffusers(file, shapes, dtype, device);
         string prefix = RequirePrefix(shapes, path);
         FluxConfig config;
         try
@@ -64,8 +68,48 @@ public static class FluxCheckpointLoader
         }
     }
 
+    private static FluxModel LoadDiffusers(SafetensorsFile file, Dictionary<string, long[]> shapes, DType dtype, Device device)
+    {
+        var sources = FluxDiffusersLayout.Sources(shapes.Keys);
+        var bflShapes = FluxDiffusersLayout.BflShapes(sources, shapes);
+        FluxConfig config;
+        try
+        {
+            config = FluxConfig.Detect(bflShapes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointLoadException($"'{Path.GetFileName(file.Path)}' (diffusers layout): {e.Message}");
+        }
+        var model = new FluxModel(config);
+        try
+        {
+            var byName = sources.ToDictionary(s => s.BflName, StringComparer.Ordinal);
+            var missing = new List<string>();
+            var mismatched = new List<string>();
+            foreach (var (name, p) in model.NamedParameters())
+            {
+                if (!bflShapes.TryGetValue(name, out long[]? shape)) missing.Add(name);
+                else if (!shape.AsSpan().SequenceEqual(p.Shape))
+                    mismatched.Add($"{name}: file {WeightBinder.Format(shape)} vs expected {WeightBinder.Format(p.Shape)}");
+            }
+            if (missing.Count > 0 || mismatched.Count > 0)
+                throw new CheckpointLoadException(
+                    $"'{Path.GetFileName(file.Path)}' (diffusers layout) does not fit the detected FLUX network: "
+                    + string.Join("; ", missing.Take(8).Select(m => "missing " + m).Concat(mismatched.Take(8))), missing, mismatched);
+            foreach (var (name, p) in model.NamedParameters())
+                p.Set(FluxDiffusersLayout.Read(file, byName[name], dtype, device));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     private static string RequirePrefix(IReadOnlyDictionary<string, long[]> shapes, string path) =>
         FindPrefix(shapes) ?? throw new CheckpointLoadException(
             $"'{Path.GetFileName(path)}' holds no FLUX transformer (it looks like: {ModelFamilyDetector.Detect(shapes.Keys).Describe()})"
-            + (shapes.ContainsKey("transformer_blocks.0.attn.to_q.weight") ? "; the diffusers layout is not supported yet" : ""));
+            );
 }

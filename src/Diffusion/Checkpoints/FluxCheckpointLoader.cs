@@ -35,6 +35,24 @@ public static class FluxCheckpointLoader
     }
 
     /// <summary>
+    /// Checks that the file's BFL-layout transformer would load (every parameter present with its shape) without
+    /// reading or allocating any weight; returns the detected configuration and the parameter count.
+    /// </summary>
+    public static (FluxConfig Config, long Parameters) CheckLayout(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var shapes = CheckpointLoader.Shapes(file);
+        string prefix = RequirePrefix(shapes, path);
+        FluxConfig config = FluxConfig.Detect(shapes, prefix);
+        using var model = new FluxModel(config);
+        var binder = new WeightBinder(file);
+        binder.Add(model, prefix);
+        binder.ThrowIfIncomplete();
+        long count = model.NamedParameters().Sum(p => p.Value.Shape.Aggregate(1L, (a, b) => a * b));
+        return (config, count);
+    }
+
+    /// <summary>
     /// Builds the transformer and fills it with the file's weights converted to <paramref name="dtype"/> on
     /// <paramref name="device"/>. Throws <see cref="CheckpointLoadException"/> naming missing or mis-shaped keys.
     /// </summary>

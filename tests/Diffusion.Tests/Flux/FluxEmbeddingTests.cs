@@ -76,3 +76,17 @@ public sealed class FluxEmbeddingTests
         Assert.That(FluxPatches.Unpatchify(tokens, 2, 3).ToArray<float>(), Is.EqualTo(x.ToArray<float>()));
     }
 }
+
+public sealed class HalfScrubTests
+{
+    [Test]
+    public void Float16NanAndInfinityAreScrubbedOtherDtypesAreNot()
+    {
+        using var scope = Torch.NewScope();
+        Tensor x = Torch.FromArray(new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1.5f });
+        float[] half = HalfScrub.Apply(x.To(DType.Float16)).To(DType.Float32).ToArray<float>();
+        Assert.That(half, Is.EqualTo(new[] { 0f, 65504f, -65504f, 1.5f }));
+        float[] single = HalfScrub.Apply(x).ToArray<float>();
+        Assert.That(float.IsNaN(single[0]) && float.IsPositiveInfinity(single[1]), Is.True);
+    }
+}

@@ -52,7 +52,7 @@ public sealed class DoubleStreamBlock : Module
         Tensor newImg = img + im[0].Gate * ImgAttn.Proj.Forward(imgAttn);
         newImg = newImg + im[1].Gate * RunMlp(ImgMlp, im[1].Modulate(newImg));
         Tensor newTxt = txt + tm[0].Gate * TxtAttn.Proj.Forward(txtAttn);
-        newTxt = newTxt + tm[1].Gate * RunMlp(TxtMlp, tm[1].Modulate(newTxt));
+        newTxt = HalfScrub.Apply(newTxt + tm[1].Gate * RunMlp(TxtMlp, tm[1].Modulate(newTxt)));
         return (newImg.MoveToOuterScope(), newTxt.MoveToOuterScope());
     }
 }

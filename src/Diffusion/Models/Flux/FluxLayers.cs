@@ -92,3 +92,20 @@ public sealed class Modulation : Module
         return result;
     }
 }
+
+/// <summary>ComfyUI's float16 guard in the FLUX blocks: NaN → 0 and ±inf → ±65504 (torch.nan_to_num), other dtypes untouched.</summary>
+public static class HalfScrub
+{
+    public const double HalfMax = 65504;
+
+    /// <summary>A new handle in the caller's scope: x itself (aliased) unless it is float16.</summary>
+    public static Tensor Apply(Tensor x)
+    {
+        if (x.DType != DType.Float16) return x.Alias();
+        using var scope = Torch.NewScope();
+        // where() rather than clamp(), which libtorch 1.13 lacks for float16 on the CPU
+        Tensor y = x.IsNan().Where(Torch.ZerosLike(x), x);
+        Tensor limit = y.Gt(0).Where(Torch.FullLike(x, HalfMax), Torch.FullLike(x, -HalfMax));
+        return y.IsFinite().Where(y, limit).MoveToOuterScope();
+    }
+}

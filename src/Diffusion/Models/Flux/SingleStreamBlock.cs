@@ -35,6 +35,6 @@ public sealed class SingleStreamBlock : Module
         var (q, k, v) = FluxAttention.SplitHeads(parts[0], _heads, Norm);
         Tensor attn = FluxAttention.Compute(q, k, v, cos, sin);
         Tensor output = Linear2.Forward(Torch.Cat([attn, F.Gelu(parts[1], tanhApproximation: true)], 2));
-        return (x + mod.Gate * output).MoveToOuterScope();
+        return HalfScrub.Apply(x + mod.Gate * output).MoveToOuterScope();
     }
 }

@@ -24,6 +24,7 @@ public sealed class FluxDiffusersLayoutTests
             var written = ToDiffusers(FixtureCheckpoint.Path("flux_tiny.weights.json"));
             SafetensorsTensors.Save(path, written, new Dictionary<string, string>());
             Assert.That(written.Any(t => t.Key.StartsWith("double_blocks.", StringComparison.Ordinal)), Is.False);
+            Assert.That(ModelFamilyDetector.Detect(written.Select(t => t.Key)), Is.EqualTo(ModelFamily.FluxDiffusionModel));
 
             FluxConfig config = FluxCheckpointLoader.DetectConfig(path);
             Assert.That((config.Hidden, config.Heads, config.DoubleBlocks, config.SingleBlocks, config.GuidanceEmbed), Is.EqualTo((256, 2, 2, 2, true)));

@@ -58,6 +58,8 @@ public sealed class T5EncoderTests
         T5Config c = t5.Config;
         Assert.That((c.VocabSize, c.DModel, c.Heads, c.DKv, c.DFf, c.Layers, c.RelativeBuckets), Is.EqualTo((120, 64, 4, 16, 96, 3, 32)));
         Assert.That(t5.Blocks[1].Attention.SelfAttention.RelativeBias, Is.Null, "only block 0 owns the bias table");
+        using var file = SafetensorsFile.Open(CheckpointPath);
+        Assert.That(ModelFamilyDetector.Detect(file.Entries.Select(e => e.Name)), Is.EqualTo(ModelFamily.TextEncoder));
     }
 
     [TestCase("t5")]

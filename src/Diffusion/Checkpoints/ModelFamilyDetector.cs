@@ -19,8 +19,10 @@ public static class ModelFamilyDetector
             return ModelFamily.SD1Checkpoint;
         }
         if (Any("double_blocks.") || Any("model.diffusion_model.double_blocks.")) return ModelFamily.FluxDiffusionModel;
+        if (Any("single_transformer_blocks.") && Any("x_embedder.")) return ModelFamily.FluxDiffusionModel; // diffusers FLUX
         if (Any("encoder.conv_in.") && Any("decoder.conv_out.")) return ModelFamily.Vae;
         if (Any("text_model.encoder.layers.") || Any("transformer.text_model.")) return ModelFamily.TextEncoder;
+        if (Any("encoder.block.0.layer.0.SelfAttention.")) return ModelFamily.TextEncoder; // T5
         return ModelFamily.Unknown;
     }
 

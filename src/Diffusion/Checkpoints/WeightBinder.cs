@@ -66,14 +66,7 @@ internal sealed class WeightBinder(SafetensorsFile file)
     /// <summary>Throws <see cref="CheckpointLoadException"/> naming the first problems, if any; else reads every planned tensor.</summary>
     public void Load(DType dtype, Device device)
     {
-        if (_missing.Count > 0 || _mismatched.Count > 0)
-        {
-            var lines = new List<string>();
-            if (_missing.Count > 0) lines.Add($"{_missing.Count} missing: {string.Join(", ", _missing.Take(8))}{(_missing.Count > 8 ? ", …" : "")}");
-            if (_mismatched.Count > 0) lines.Add($"{_mismatched.Count} of the wrong shape: {string.Join("; ", _mismatched.Take(8))}{(_mismatched.Count > 8 ? "; …" : "")}");
-            throw new CheckpointLoadException(
-                $"'{Path.GetFileName(file.Path)}' does not fit the detected network: {string.Join(". ", lines)}", _missing, _mismatched);
-        }
+        ThrowIfIncomplete();
         foreach (var (p, r) in _plan)
         {
             using var scope = Torch.NewScope();
@@ -86,6 +79,19 @@ internal sealed class WeightBinder(SafetensorsFile file)
             if (r.Transposed) t = t.Transpose(0, 1).Contiguous();
             if (!t.Shape.AsSpan().SequenceEqual(p.Shape)) t = t.Reshape(p.Shape);
             p.Set(t);
+        }
+    }
+
+    /// <summary>Throws <see cref="CheckpointLoadException"/> naming the first missing or mis-shaped keys, reading nothing.</summary>
+    public void ThrowIfIncomplete()
+    {
+        if (_missing.Count > 0 || _mismatched.Count > 0)
+        {
+            var lines = new List<string>();
+            if (_missing.Count > 0) lines.Add($"{_missing.Count} missing: {string.Join(", ", _missing.Take(8))}{(_missing.Count > 8 ? ", …" : "")}");
+            if (_mismatched.Count > 0) lines.Add($"{_mismatched.Count} of the wrong shape: {string.Join("; ", _mismatched.Take(8))}{(_mismatched.Count > 8 ? "; …" : "")}");
+            throw new CheckpointLoadException(
+                $"'{Path.GetFileName(file.Path)}' does not fit the detected network: {string.Join(". ", lines)}", _missing, _mismatched);
         }
     }
 

@@ -43,10 +43,10 @@ public static class VaeTraining
             using var scope = Torch.NewScope();
             optimizer.LearningRate = TrainingSteps.WarmupCosine(step, options.Steps, options.LearningRate, warmup);
             Tensor images = batchOfImages(step, options.BatchSize);
-            Tensor[] moments = vae.QuantConv.Forward(vae.Encoder.Forward(images)).Chunk(2, 1);
+            Tensor[] moments = vae.QuantConv!.Forward(vae.Encoder.Forward(images)).Chunk(2, 1);
             Tensor mean = moments[0], logVar = moments[1].Clamp(-30, 20);
             Tensor z = mean + (logVar * 0.5).Exp() * Torch.Randn(mean.Shape, generator);
-            Tensor reconstruction = vae.Decoder.Forward(vae.PostQuantConv.Forward(z));
+            Tensor reconstruction = vae.Decoder.Forward(vae.PostQuantConv!.Forward(z));
             Tensor error = reconstruction - images;
             Tensor kl = (mean.Square() + logVar.Exp() - 1 - logVar).Mean() * 0.5;
             Tensor loss = error.Abs().Mean() + error.Square().Mean() + kl * options.KlWeight;
@@ -67,8 +67,8 @@ public static class VaeTraining
         using var scope = Torch.NewScope();
         using var noGrad = Autograd.NoGrad();
         int c = vae.Config.EmbedDim;
-        vae.QuantConv.Weight.Value.Narrow(0, c, c).Fill_(0);
-        vae.QuantConv.Bias!.Value.Narrow(0, c, c).Fill_(logVariance);
+        vae.QuantConv!.Weight.Value.Narrow(0, c, c).Fill_(0);
+        vae.QuantConv!.Bias!.Value.Narrow(0, c, c).Fill_(logVariance);
     }
 
     /// <summary>
@@ -86,13 +86,13 @@ public static class VaeTraining
         double k = 1 / (latentScale * std);
 
         // quant_conv: rows [0, c) give μ, rows [c, 2c) give log σ²; σ scales by k as well.
-        Tensor qw = vae.QuantConv.Weight.Value, qb = vae.QuantConv.Bias!.Value;
+        Tensor qw = vae.QuantConv!.Weight.Value, qb = vae.QuantConv!.Bias!.Value;
         qw.Narrow(0, 0, c).Mul_(k);
         qb.Narrow(0, 0, c).Copy_((qb.Narrow(0, 0, c) - channelMean) * k);
         qb.Narrow(0, c, c).Add_(2 * Math.Log(k));
 
         // post_quant_conv(z') must equal post_quant_conv(z'/k + m): W' = W/k, b' = b + W·m.
-        Tensor pw = vae.PostQuantConv.Weight.Value, pb = vae.PostQuantConv.Bias!.Value;
+        Tensor pw = vae.PostQuantConv!.Weight.Value, pb = vae.PostQuantConv!.Bias!.Value;
         pb.Add_(F.Linear(channelMean.Unsqueeze(0), pw.Reshape(pw.Size(0), c)).Squeeze(0));
         pw.Mul_(1 / k);
         return (channelMean.ToArray<float>(), k);

@@ -15,15 +15,19 @@ public sealed class AutoencoderKL : Module
         Config = config;
         Encoder = Child("encoder", new VaeEncoder(config));
         Decoder = Child("decoder", new VaeDecoder(config));
-        QuantConv = Child("quant_conv", new Conv2d(2 * config.ZChannels, 2 * config.EmbedDim, 1));
-        PostQuantConv = Child("post_quant_conv", new Conv2d(config.EmbedDim, config.ZChannels, 1));
+        if (config.UseQuantConv)
+        {
+            QuantConv = Child("quant_conv", new Conv2d(2 * config.ZChannels, 2 * config.EmbedDim, 1));
+            PostQuantConv = Child("post_quant_conv", new Conv2d(config.EmbedDim, config.ZChannels, 1));
+        }
     }
 
     public VaeConfig Config { get; }
     public VaeEncoder Encoder { get; }
     public VaeDecoder Decoder { get; }
-    public Conv2d QuantConv { get; }
-    public Conv2d PostQuantConv { get; }
+    /// <summary>Null when <see cref="VaeConfig.UseQuantConv"/> is false (the moments come straight from the encoder).</summary>
+    public Conv2d? QuantConv { get; }
+    public Conv2d? PostQuantConv { get; }
 
     /// <summary>
     /// The posterior's mean [B, embed_dim, H/8, W/8] for an image [B, 3, H, W] in [−1, 1] (H, W multiples of the
@@ -49,14 +53,16 @@ public sealed class AutoencoderKL : Module
     public Tensor Decode(Tensor latent)
     {
         using var scope = Torch.NewScope();
-        Tensor w = PostQuantConv.Weight.Value;
-        Tensor z = PostQuantConv.Forward(latent.To(w.Device, w.DType));
+        Tensor w = Decoder.ConvIn.Weight.Value;
+        Tensor z = latent.To(w.Device, w.DType);
+        if (PostQuantConv is not null) z = PostQuantConv.Forward(z);
         return Decoder.Forward(z).To(latent.DType).MoveToOuterScope();
     }
 
     private Tensor[] Moments(Tensor image)
     {
-        Tensor w = QuantConv.Weight.Value;
-        return QuantConv.Forward(Encoder.Forward(image.To(w.Device, w.DType))).Chunk(2, 1);
+        Tensor w = Encoder.ConvIn.Weight.Value;
+        Tensor h = Encoder.Forward(image.To(w.Device, w.DType));
+        return (QuantConv is null ? h : QuantConv.Forward(h)).Chunk(2, 1);
     }
 }

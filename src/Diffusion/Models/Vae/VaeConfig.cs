@@ -16,6 +16,9 @@ public sealed record VaeConfig
     public int ZChannels { get; init; } = 4;
     public int EmbedDim { get; init; } = 4;
 
+    /// <summary>False for VAEs without quant_conv/post_quant_conv (FLUX's ae.safetensors: ch 128, z 16).</summary>
+    public bool UseQuantConv { get; init; } = true;
+
     public static VaeConfig KlF8 { get; } = new();
 
     /// <summary>Pixels per latent cell along each side: 2^(levels − 1).</summary>
@@ -45,17 +48,19 @@ public sealed record VaeConfig
             ChMult = [.. mults],
             NumResBlocks = blocks,
             ZChannels = (int)Shape("decoder.conv_in.weight")[1],
-            EmbedDim = (int)Shape("post_quant_conv.weight")[1],
+            EmbedDim = shapes.ContainsKey(prefix + "post_quant_conv.weight")
+                ? (int)Shape("post_quant_conv.weight")[1] : (int)Shape("decoder.conv_in.weight")[1],
+            UseQuantConv = shapes.ContainsKey(prefix + "post_quant_conv.weight"),
         };
     }
 
     public bool Equals(VaeConfig? other) =>
         other is not null && InChannels == other.InChannels && OutCh == other.OutCh && Ch == other.Ch
         && ChMult.SequenceEqual(other.ChMult) && NumResBlocks == other.NumResBlocks && ZChannels == other.ZChannels
-        && EmbedDim == other.EmbedDim;
+        && EmbedDim == other.EmbedDim && UseQuantConv == other.UseQuantConv;
 
     public override int GetHashCode() => HashCode.Combine(Ch, ChMult.Length, NumResBlocks, ZChannels, EmbedDim);
 
     public override string ToString() =>
-        $"VaeConfig {{ ch {Ch}, ch_mult [{string.Join(",", ChMult)}], num_res_blocks {NumResBlocks}, z {ZChannels}, embed {EmbedDim}, in {InChannels}, out {OutCh} }}";
+        $"VaeConfig {{ ch {Ch}, ch_mult [{string.Join(",", ChMult)}], num_res_blocks {NumResBlocks}, z {ZChannels}, embed {EmbedDim}{(UseQuantConv ? "" : ", no quant conv")}, in {InChannels}, out {OutCh} }}";
 }

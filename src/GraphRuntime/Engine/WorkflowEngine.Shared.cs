@@ -31,6 +31,7 @@ public sealed partial class WorkflowEngine
     /// <summary>Jobs this node has run to a stored completion (for tests and the status page).</summary>
     public long SharedCompletions => Interlocked.Read(ref _sharedCompletions);
     private long _sharedCompletions;
+    private const int PruneEvery = 32;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -188,7 +189,9 @@ public sealed partial class WorkflowEngine
             {
                 if (job.LeaseLost) { LeaseLost?.Invoke(job.Id); return; }
                 if (handBack) { _shared!.Release(job.Id, options.WorkerId); return; }
-                if (_shared!.Complete(job.ToStored(), options.WorkerId, events, Options.HistorySize)) Interlocked.Increment(ref _sharedCompletions);
+                // History is pruned with every PruneEvery-th completion of this node (a prune scans the kept history).
+                var prune = Interlocked.Read(ref _sharedCompletions) % PruneEvery == 0 ? Options.HistorySize : int.MaxValue;
+                if (_shared!.Complete(job.ToStored(), options.WorkerId, events, prune)) Interlocked.Increment(ref _sharedCompletions);
                 else LeaseLost?.Invoke(job.Id);
                 SharedStoreProblem?.Invoke(null);
                 return;

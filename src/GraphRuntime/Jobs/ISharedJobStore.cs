@@ -28,7 +28,8 @@ public interface ISharedJobStore : IJobStore
     /// <summary>
     /// Records the final state, the last events (the terminal one included) and prunes history to
     /// <paramref name="historySize"/> finished jobs, in one transaction, only if <paramref name="workerId"/> still owns
-    /// the job. False when it does not (another worker re-ran it, or it was deleted): nothing is written.
+    /// the job (<see cref="int.MaxValue"/>: no pruning this time). False when it does not (another worker re-ran it,
+    /// or it was deleted): nothing is written.
     /// </summary>
     bool Complete(StoredJob job, string workerId, IReadOnlyList<StoredEvent> events, int historySize);
 

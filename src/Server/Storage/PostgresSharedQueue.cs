@@ -34,21 +34,30 @@ public sealed partial class PostgresJobStore : ISharedJobStore
     public ClaimedJob? Claim(string workerId, TimeSpan lease) => Guard(() =>
     {
         using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        // A job whose worker stopped renewing goes first (it was running already), then the queue in run order.
-        var id = Scalar(connection, transaction,
-                $"SELECT id FROM jobs WHERE state = 'running' AND (lease_until IS NULL OR lease_until < {Now}) ORDER BY number, ord LIMIT 1 FOR UPDATE SKIP LOCKED")
-            ?? Scalar(connection, transaction, "SELECT id FROM jobs WHERE state = 'pending' ORDER BY number, ord LIMIT 1 FOR UPDATE SKIP LOCKED");
-        if (id is null) return null;
-        Execute(connection, transaction,
-            $"UPDATE jobs SET state = 'running', claimed_by = @w, lease_until = {Now} + @lease, started_at = {Now}, " +
-            "attempts = attempts + 1, cancel_requested = 0 WHERE id = @id",
-            ("w", workerId), ("lease", lease.Ticks), ("id", id));
-        var job = Query(connection, transaction, $"SELECT {Columns} FROM jobs WHERE id = @id", ("id", id)).Single();
-        var last = Convert.ToInt64(ScalarObject(connection, transaction, "SELECT COALESCE(MAX(seq), 0) FROM job_events WHERE job_id = @id", ("id", id)));
-        transaction.Commit();
-        return new ClaimedJob(job, last);
+        // A job whose worker stopped renewing goes first (it was running already), then the queue in run order. Each
+        // is one statement: the row is locked (skipping rows other claimers hold), updated and returned at once.
+        return ClaimWhere(connection, workerId, lease, $"state = 'running' AND (lease_until IS NULL OR lease_until < {Now})")
+            ?? ClaimWhere(connection, workerId, lease, "state = 'pending'");
     });
+
+    private static ClaimedJob? ClaimWhere(DbConnection connection, string workerId, TimeSpan lease, string condition)
+    {
+        var columns = string.Join(", ", Columns.Split(", ").Select(c => "jobs." + c));
+        using var command = Command(connection, null,
+            $"WITH next AS (SELECT id FROM jobs WHERE {condition} ORDER BY number, ord LIMIT 1 FOR UPDATE SKIP LOCKED) " +
+            $"UPDATE jobs SET state = 'running', claimed_by = @w, lease_until = {Now} + @lease, started_at = {Now}, " +
+            "attempts = attempts + 1, cancel_requested = 0 FROM next WHERE jobs.id = next.id " +
+            $"RETURNING jobs.id, (SELECT COALESCE(MAX(seq), 0) FROM job_events e WHERE e.job_id = jobs.id)",
+            [("w", workerId), ("lease", lease.Ticks)]);
+        string id;
+        long last;
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read()) return null;
+            (id, last) = (reader.GetString(0), reader.GetInt64(1));
+        }
+        return new ClaimedJob(Query(connection, $"SELECT {Columns} FROM jobs WHERE id = @id", ("id", id)).Single(), last);
+    }
 
     public LeaseState Renew(string jobId, string workerId, TimeSpan lease) => Guard(() =>
     {
@@ -80,7 +89,8 @@ public sealed partial class PostgresJobStore : ISharedJobStore
             ("error", job.Error), ("timings", job.Timings), ("cancelled", job.CancelledAtNode), ("id", job.Id), ("w", workerId));
         if (updated == 0) return false; // the fence: another worker holds it now, or it is gone
         InsertEvents(connection, transaction, job.Id, null, events);
-        Execute(connection, transaction,
+        if (historySize < int.MaxValue)
+            Execute(connection, transaction,
             $"WITH doomed AS (DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE {Finished} ORDER BY finished_at DESC, ord DESC OFFSET @keep) RETURNING id) " +
             "DELETE FROM job_events WHERE job_id IN (SELECT id FROM doomed)", ("keep", (long)historySize));
         Notify(connection, transaction, EventsChannel, job.Id);
@@ -217,9 +227,6 @@ public sealed partial class PostgresJobStore : ISharedJobStore
 
     private static void Notify(DbConnection connection, DbTransaction transaction, string channel, string payload) =>
         ScalarObject(connection, transaction, "SELECT pg_notify(@c, @p)", ("c", channel), ("p", payload));
-
-    private static string? Scalar(DbConnection connection, DbTransaction transaction, string sql) =>
-        ScalarObject(connection, transaction, sql) as string;
 
     private static object? ScalarObject(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {

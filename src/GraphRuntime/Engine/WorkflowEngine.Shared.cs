@@ -262,7 +262,7 @@ public sealed partial class WorkflowEngine
 
     private JobSnapshot SnapshotOf(StoredJob stored) => new(
         stored.Id, stored.Status, stored.Number, stored.ClientRequestId, stored.CreatedAt, stored.StartedAt, stored.FinishedAt,
-        OutputIdsOf(stored), StoredJobCodec.Outputs(stored.Outputs), StoredJobCodec.Error(stored.Error), StoredJobCodec.Timings(stored.Timings),
+        OutputIdsOf(stored), PlainValues.Outputs(StoredJobCodec.Outputs(stored.Outputs)), StoredJobCodec.Error(stored.Error), StoredJobCodec.Timings(stored.Timings),
         stored.CancelledAtNode, 0, null, null, JobRequestText.From(stored.Workflow, stored.ExtraData));
 
     private QueueSnapshot SharedQueue()

@@ -6,7 +6,7 @@ namespace CharacterGen.GraphRuntime.Jobs;
 /// <summary>
 /// A job event as the JSON text the shared store keeps (one row per event), so a node that did not run the job can
 /// replay it. Previews are not stored (they are images, and may be dropped by design); the rest round-trips, ui
-/// outputs and details coming back as JsonNodes like a restored job's outputs.
+/// outputs and details coming back as plain values (<see cref="PlainValues"/>), as a live run has them.
 /// </summary>
 internal static class JobEventCodec
 {
@@ -64,5 +64,5 @@ internal static class JobEventCodec
         JsonNode.Parse(StoredJobCodec.OutputsJson(new Dictionary<string, IReadOnlyDictionary<string, object?>> { ["u"] = ui }))!["u"]!.DeepClone();
 
     private static IReadOnlyDictionary<string, object?>? UiOf(JsonNode? node) =>
-        node is JsonObject ? StoredJobCodec.Outputs(new JsonObject { ["u"] = node.DeepClone() }.ToJsonString())["u"] : null;
+        node is JsonObject ? PlainValues.Ui(StoredJobCodec.Outputs(new JsonObject { ["u"] = node.DeepClone() }.ToJsonString())["u"]) : null;
 }

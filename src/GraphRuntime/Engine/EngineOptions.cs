@@ -25,6 +25,8 @@ public sealed record EngineOptions
     public JsonLimits Json { get; init; } = JsonLimits.Default;
     /// <summary>Run the outputs that validated when others did not (ComfyUI); default: refuse the workflow.</summary>
     public bool AllowPartialOutputs { get; init; }
+    /// <summary>One node of several sharing the store's queue (PostgreSQL); null = this engine owns its queue alone.</summary>
+    public SharedQueueOptions? Shared { get; init; }
 
     public static EngineOptions Default { get; } = new();
 
@@ -38,6 +40,7 @@ public sealed record EngineOptions
         if (MaxNodes < 1) throw new ArgumentOutOfRangeException(nameof(MaxNodes), MaxNodes, "must be at least 1");
         if (CostBudget is { } b && (double.IsNaN(b) || b < 0))
             throw new ArgumentOutOfRangeException(nameof(CostBudget), CostBudget, "must be a non-negative number");
+        Shared?.Validate();
         ArgumentNullException.ThrowIfNull(Json);
         Json.Validate();
     }

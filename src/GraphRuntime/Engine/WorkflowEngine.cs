@@ -55,6 +55,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         _store = store;
         _telemetry = telemetry;
         telemetry?.ObserveQueueDepth(() => { lock (_gate) return _queue.Count; });
+        if (Options.Shared is not null)
+        {
+            _shared = store as ISharedJobStore ?? throw new ArgumentException("A shared queue needs a store that several nodes can share.", nameof(store));
+            _shared.Changed += OnSharedChange;
+            _loop = Task.Run(ClaimLoopAsync);
+            return;
+        }
         if (store is not null) Restore(store);
         _loop = Task.Run(RunLoopAsync);
     }
@@ -89,7 +96,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         options ??= SubmitOptions.Default;
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (options.ClientRequestId is { } known && Existing(known) is { } previous) return previous;
+        if (_shared is null && options.ClientRequestId is { } known && Existing(known) is { } previous) return previous;
         return Submit(Validate(workflow, options.OutputTargets), options);
     }
 
@@ -103,6 +110,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (validation.Graph is null || (!validation.IsValid && !Options.AllowPartialOutputs))
             return new SubmitResult(SubmitStatus.Invalid, null, 0, 0, validation);
+        if (_shared is not null) return SubmitShared(validation, options);
 
         lock (_gate)
         {
@@ -133,6 +141,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     /// </summary>
     public bool Cancel(string jobId)
     {
+        if (_shared is not null) return CancelShared(jobId);
         Job? removed = null;
         lock (_gate)
         {
@@ -162,12 +171,18 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
 
     public JobSnapshot? GetJob(string jobId)
     {
+        if (_shared is not null) return _shared.Find(jobId) is { } stored ? SnapshotOf(stored) : null;
         lock (_gate) return _jobs.TryGetValue(jobId, out var job) ? job.Snapshot() : null;
     }
 
     /// <summary>Running, then pending in run order, then finished newest first.</summary>
     public IReadOnlyList<JobSnapshot> ListJobs()
     {
+        if (_shared is not null)
+        {
+            var queue = SharedQueue();
+            return [.. queue.AllRunning, .. queue.Pending, .. _shared.Finished(Options.HistorySize).Reverse().Select(SnapshotOf)];
+        }
         lock (_gate)
         {
             var all = new List<JobSnapshot>();
@@ -182,6 +197,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         get
         {
+            if (_shared is not null) return SharedQueue();
             lock (_gate) return new QueueSnapshot(_running?.Snapshot(), _queue.Snapshot().Select(j => j.Snapshot()).ToArray());
         }
     }
@@ -191,6 +207,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     {
         get
         {
+            if (_shared is not null) return _shared.Finished(Options.HistorySize).Select(SnapshotOf).ToArray();
             lock (_gate) return _history.Select(j => j.Snapshot()).ToArray();
         }
     }
@@ -198,6 +215,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     /// <summary>Removes finished jobs from history (all when <paramref name="jobIds"/> is null).</summary>
     public void DeleteHistory(IEnumerable<string>? jobIds = null)
     {
+        if (_shared is not null)
+        {
+            var finished = _shared.Finished(int.MaxValue).Select(j => j.Id);
+            _shared.Delete((jobIds is null ? finished : finished.Intersect(jobIds)).ToArray());
+            return;
+        }
         lock (_gate)
         {
             var doomed = jobIds is null ? _history.ToList() : _history.Where(j => jobIds.Contains(j.Id)).ToList();
@@ -213,6 +236,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     /// <exception cref="KeyNotFoundException">Unknown job, or dropped from history.</exception>
     public IAsyncEnumerable<JobEvent> Subscribe(string jobId, long fromSequence = 1, CancellationToken cancellationToken = default)
     {
+        if (_shared is not null)
+        {
+            if (_shared.Find(jobId) is null) throw new KeyNotFoundException($"Job '{jobId}' is unknown.");
+            return SharedEventsAsync(jobId, fromSequence, cancellationToken);
+        }
         JobEventLog log;
         lock (_gate)
         {
@@ -275,6 +303,8 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
         JobRunResult? result = null;
         var trace = _telemetry?.StartJob(job.Id, job.SubmittedFrom, job.CreatedAt, job.StartedAt!.Value);
         var request = new JobRunRequest(job.Id, job.Graph!, job.ExtraData, job.Events, job.Cancellation.Token, trace);
+        using var ran = new CancellationTokenSource();
+        var heartbeat = _shared is null ? Task.FromResult(0) : HeartbeatAsync(job, ran.Token);
         try
         {
             await _thread.RunAsync(() => result = _executor.Run(request)).ConfigureAwait(false);
@@ -291,16 +321,17 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
             job.Result = result;
             job.FinishedAt = _clock.GetUtcNow();
             _running = null;
-            AddToHistory(job);
+            if (_shared is null) AddToHistory(job);
+            else job.Compact();
+        }
+        var terminal = TerminalEvent(result);
+        if (_shared is not null)
+        {
+            await ran.CancelAsync().ConfigureAwait(false);
+            await CompleteSharedAsync(job, terminal, await heartbeat.ConfigureAwait(false)).ConfigureAwait(false);
         }
         trace?.Finish(result);
-        job.Events.Append(result.Status switch
-        {
-            JobStatus.Succeeded => new JobSucceeded(),
-            JobStatus.Cancelled => new JobCancelled(result.CancelledAtNode),
-            _ => new JobFailed(result.Error?.NodeId, result.Error?.ClassType, result.Error?.ErrorType ?? "Exception",
-                result.Error?.Message ?? "", result.Error?.InputsSummary ?? new Dictionary<string, string>()),
-        });
+        job.Events.Append(terminal);
     }
 
     /// <summary>Moves a finished job into history, evicting what its bounds no longer allow, in memory and in the store.</summary>
@@ -363,6 +394,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable, IDisposable
     /// <summary>Cancels the running job and every pending one (so that subscribers finish), then stops.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_shared is not null)
+        {
+            await DisposeSharedAsync().ConfigureAwait(false);
+            return;
+        }
         List<Job> pending;
         lock (_gate)
         {

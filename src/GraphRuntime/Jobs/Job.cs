@@ -36,6 +36,10 @@ internal sealed class Job(string id, double number, long order, string? clientRe
     public bool Resumed { get; set; }
     /// <summary>A client cancelled it (as opposed to the engine stopping, which leaves the job to run after a restart).</summary>
     public bool CancelRequested { get; set; }
+    /// <summary>Shared queue: the sequence number of the last event stored before this run (its events continue after it).</summary>
+    public long EventBase { get; set; }
+    /// <summary>Shared queue: another worker owns the job now; this run's result is discarded.</summary>
+    public bool LeaseLost { get; set; }
     /// <summary>The trace context of the request that submitted it (default when restored), the parent of the job's span.</summary>
     public System.Diagnostics.ActivityContext SubmittedFrom { get; set; }
     public DateTimeOffset CreatedAt { get; } = createdAt;

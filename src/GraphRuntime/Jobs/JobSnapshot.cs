@@ -63,4 +63,8 @@ public sealed class JobSnapshot
 }
 
 /// <summary>GET /queue: the running job and the pending ones in the order they will run.</summary>
-public sealed record QueueSnapshot(JobSnapshot? Running, IReadOnlyList<JobSnapshot> Pending);
+public sealed record QueueSnapshot(JobSnapshot? Running, IReadOnlyList<JobSnapshot> Pending)
+{
+    /// <summary>Every running job: several when nodes share one queue (<see cref="Running"/> is the first of them).</summary>
+    public IReadOnlyList<JobSnapshot> AllRunning { get; init; } = Running is null ? [] : [Running];
+}

@@ -23,6 +23,8 @@ public static class ServeCommand
             (Text("--listen", "ADDRESS", $"IP address to bind [default: {ServerOptions.DefaultListenAddress}]"), nameof(ServerOptions.ListenAddress)),
             (Text("--data", "DIR", $"Server data folder (assets, outputs, job store) [default: {ServerOptions.DefaultDataDir}]"), nameof(ServerOptions.DataDir)),
             (Text("--database", "URL", "Job store: a PostgreSQL postgres:// URL or connection string [default: SQLite jobs.db in --data]"), nameof(ServerOptions.Database)),
+            (Text("--role", "all|api|worker", "With PostgreSQL: api nodes accept and serve but never run jobs, workers run them [default: all]"), "Cluster:Role"),
+            (Text("--lease-seconds", "SECONDS", $"With PostgreSQL: a worker's claim on a job lasts this long without a heartbeat [default: {ClusterOptions.DefaultLeaseSeconds}]"), "Cluster:LeaseSeconds"),
             (Text("--history-size", "N", "Finished jobs kept in history [default: 1000]"), "Engine:HistorySize"),
             (Text("--history-max-age", "D.HH:MM:SS", "Finished jobs older than this leave history [default: no age limit]"), "Engine:HistoryMaxAge"),
             (Text("--models", "DIR", $"ComfyUI-style models folder [default: {ServerOptions.DefaultModelsDir}]"), nameof(ServerOptions.ModelsDir)),

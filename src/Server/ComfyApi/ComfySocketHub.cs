@@ -24,7 +24,7 @@ public sealed class ComfySocketHub(WorkflowEngine engine, ComfyApiOptions option
     public int QueueRemaining()
     {
         var queue = engine.Queue;
-        return queue.Pending.Count + (queue.Running is null ? 0 : 1);
+        return queue.Pending.Count + queue.AllRunning.Count;
     }
 
     /// <summary>The flags answered to a feature_flags handshake and served by GET /features.</summary>

@@ -20,7 +20,8 @@ internal static class ControlEndpoints
     {
         var read = await RequestBodies.ReadObjectAsync(request, RequestBodies.ControlBodyBytes, 16, request.HttpContext.RequestAborted);
         var promptId = ComfyJson.String(read.Body, "prompt_id"); // an unreadable body is a plain interrupt, as in ComfyUI
-        var running = engine.Queue.Running;
+        var queue = engine.Queue; // with a shared queue, several jobs may be running (on different nodes)
+        var running = string.IsNullOrEmpty(promptId) ? queue.Running : queue.AllRunning.FirstOrDefault(j => j.Id == promptId);
         if (running is not null && (string.IsNullOrEmpty(promptId) || running.Id == promptId))
         {
             logger.LogInformation("Interrupting prompt {PromptId}", running.Id);

@@ -17,7 +17,7 @@ internal static class QueueEndpoints
     {
         var queue = engine.Queue;
         var running = new JsonArray();
-        if (queue.Running is { } job) running.Add(HistoryShapes.QueueItem(job));
+        foreach (var job in queue.AllRunning) running.Add(HistoryShapes.QueueItem(job)); // several when nodes share a queue
         var pending = new JsonArray(queue.Pending.Select(j => (JsonNode?)HistoryShapes.QueueItem(j)).ToArray());
         return ComfyResults.Json(new JsonObject { ["queue_running"] = running, ["queue_pending"] = pending });
     }

@@ -54,7 +54,11 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(provider =>
         {
             _ = provider.GetRequiredService<MemoryBudget>(); // measured (and logged) now, before any weights take memory
-            var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), options.Engine, provider,
+            // With PostgreSQL the engine is one node of a shared queue (docs/deploy.md); SQLite keeps its own queue.
+            var engineOptions = CharacterGen.Server.Storage.DatabaseOption.IsPostgres(options.Database) && options.Engine.Shared is null
+                ? options.Engine with { Shared = options.Cluster.SharedQueue(options.ShutdownTimeoutSeconds) }
+                : options.Engine;
+            var engine = new WorkflowEngine(provider.GetRequiredService<NodeCatalog>(), engineOptions, provider,
                 provider.GetRequiredService<TensorExecutionThread>(), store: provider.GetRequiredService<IJobStore>(),
                 telemetry: provider.GetService<Telemetry>());
             engine.LogStoreFailures(provider.GetRequiredService<ILoggerFactory>().CreateLogger<WorkflowEngine>());

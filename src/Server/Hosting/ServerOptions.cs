@@ -91,6 +91,9 @@ public sealed record ServerOptions
     /// <summary>The character pipeline: model and render defaults, actor template, per-user models (docs/characters.md).</summary>
     public CharacterGen.Server.Characters.CharacterOptions Characters { get; init; } = new();
 
+    /// <summary>Several nodes on one PostgreSQL queue: role and claim lease (docs/deploy.md).</summary>
+    public ClusterOptions Cluster { get; init; } = new();
+
     /// <summary>Queue capacity, history, output cache, cost budget, workflow limits.</summary>
     public CharacterGen.GraphRuntime.Engine.EngineOptions Engine { get; init; } = new();
 
@@ -117,6 +120,7 @@ public sealed record ServerOptions
         if (RetryAfterSeconds is < 1 or > 3600)
             errors.Add($"RetryAfterSeconds must be between 1 and 3600 (got {RetryAfterSeconds}).");
         errors.AddRange(CharacterGen.Server.Storage.DatabaseOption.Validate(Database));
+        errors.AddRange(Cluster.Validate(CharacterGen.Server.Storage.DatabaseOption.IsPostgres(Database)));
         errors.AddRange(CharacterGen.Nodes.ModelCaching.ModelAliases.Validate(ModelAliases));
         errors.AddRange(Grpc.Validate());
         errors.AddRange(Auth.Validate());

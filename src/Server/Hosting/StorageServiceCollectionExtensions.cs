@@ -17,6 +17,11 @@ public static class StorageServiceCollectionExtensions
             ? new PostgresJobStore(options.Database!)
             : new SqliteJobStore(Path.Combine(options.DataDir, SqliteJobStore.DefaultFileName)));
         services.AddHostedService<JobStoreStartup>();
+        if (DatabaseOption.IsPostgres(options.Database))
+            services.AddHostedService(provider => new SharedQueueReadiness(
+                (GraphRuntime.Jobs.ISharedJobStore)provider.GetRequiredService<IJobStore>(), provider.GetRequiredService<GraphRuntime.Engine.WorkflowEngine>(),
+                provider.GetRequiredService<Grpc.Health.ReadyConditions>(), provider.GetRequiredService<Grpc.Health.HealthState>(), options,
+                provider.GetRequiredService<ILogger<SharedQueueReadiness>>()));
         return services;
     }
 

@@ -37,6 +37,15 @@ internal static class JobStoreSchema
             "CREATE INDEX jobs_history ON jobs (finished_at, ord)",
         ],
         Characters.CharacterSchema.Tables, // the character pipeline (src/Server/Characters)
+        [
+            // The shared queue (several nodes on one PostgreSQL, see PostgresSharedQueue.cs): who holds a running job
+            // and until when, whether a client asked to cancel it, and every job's events for nodes that did not run it.
+            "ALTER TABLE jobs ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE jobs ADD COLUMN lease_until BIGINT",
+            "ALTER TABLE jobs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
+            "CREATE TABLE job_events (job_id TEXT NOT NULL, seq BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (job_id, seq))",
+        ],
     ];
 
     public static int LatestVersion => Migrations.Count;

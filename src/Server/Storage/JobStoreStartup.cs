@@ -13,7 +13,7 @@ internal sealed class JobStoreStartup(IServiceProvider services, ILogger<JobStor
     {
         var engine = services.GetRequiredService<WorkflowEngine>();
         var queue = engine.Queue;
-        var unfinished = queue.Pending.Count + (queue.Running is null ? 0 : 1);
+        var unfinished = queue.Pending.Count + queue.AllRunning.Count;
         logger.LogInformation("Job store {Store}: {Unfinished} unfinished jobs queued to run, {History} in history",
             services.GetRequiredService<IJobStore>().GetType().Name, unfinished, engine.History.Count);
         return Task.CompletedTask;

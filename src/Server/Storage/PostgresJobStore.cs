@@ -7,7 +7,7 @@ namespace CharacterGen.Server.Storage;
 /// The job store in PostgreSQL, for several servers sharing one database (and later one queue): the same schema and
 /// migrations as SQLite. Migrations take an advisory lock, so servers starting together upgrade once.
 /// </summary>
-public sealed class PostgresJobStore : SqlJobStore
+public sealed partial class PostgresJobStore : SqlJobStore
 {
     private const long MigrationLockKey = 0x4347_4A4F_4253; // "CGJOBS"
     private readonly NpgsqlDataSource _dataSource;
@@ -39,6 +39,7 @@ public sealed class PostgresJobStore : SqlJobStore
 
     public override void Dispose()
     {
+        StopListening();
         _dataSource.Dispose();
         base.Dispose();
     }

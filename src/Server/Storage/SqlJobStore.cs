@@ -12,7 +12,7 @@ namespace CharacterGen.Server.Storage;
 /// </summary>
 public abstract class SqlJobStore : IJobStore, IDisposable
 {
-    private const string Columns =
+    internal const string Columns =
         "id, ord, number, client_request_id, workflow, extra_data, output_targets, state, created_at, started_at, finished_at, outputs, error, timings, cancelled_at_node";
     private const string Unfinished = "state IN ('pending', 'running')";
 
@@ -86,7 +86,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
             ("state", StateName(job.Status)), ("started", Ticks(job.StartedAt)), ("finished", Ticks(job.FinishedAt)),
             ("outputs", job.Outputs), ("error", job.Error), ("timings", job.Timings), ("cancelled", job.CancelledAtNode), ("id", job.Id));
         if (updated == 0) Insert(connection, transaction, job); // pruned meanwhile, or written by an older engine: keep the outcome
-        foreach (var id in evicted) Execute(connection, transaction, "DELETE FROM jobs WHERE id = @id", ("id", id));
+        foreach (var id in evicted) DeleteJob(connection, transaction, id);
         transaction.Commit();
     });
 
@@ -95,7 +95,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
         if (jobIds.Count == 0) return;
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction();
-        foreach (var id in jobIds) Execute(connection, transaction, "DELETE FROM jobs WHERE id = @id", ("id", id));
+        foreach (var id in jobIds) DeleteJob(connection, transaction, id);
         transaction.Commit();
     });
 
@@ -108,7 +108,7 @@ public abstract class SqlJobStore : IJobStore, IDisposable
         return work(connection);
     });
 
-    private static void Insert(DbConnection connection, DbTransaction? transaction, StoredJob job) =>
+    internal static void Insert(DbConnection connection, DbTransaction? transaction, StoredJob job) =>
         Execute(connection, transaction,
             $"INSERT INTO jobs ({Columns}) VALUES (@id, @ord, @number, @request, @workflow, @extra, @targets, @state, @created, " +
             "@started, @finished, @outputs, @error, @timings, @cancelled)",
@@ -117,9 +117,12 @@ public abstract class SqlJobStore : IJobStore, IDisposable
             ("started", Ticks(job.StartedAt)), ("finished", Ticks(job.FinishedAt)), ("outputs", job.Outputs), ("error", job.Error),
             ("timings", job.Timings), ("cancelled", job.CancelledAtNode));
 
-    private static List<StoredJob> Query(DbConnection connection, string sql)
+    internal static List<StoredJob> Query(DbConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
+        Query(connection, null, sql, parameters);
+
+    internal static List<StoredJob> Query(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(connection, null, sql, []);
+        using var command = Command(connection, transaction, sql, parameters);
         using var reader = command.ExecuteReader();
         var jobs = new List<StoredJob>();
         while (reader.Read())
@@ -142,6 +145,13 @@ public abstract class SqlJobStore : IJobStore, IDisposable
                 CancelledAtNode = Text(reader, 14),
             });
         return jobs;
+    }
+
+    /// <summary>A job and its stored events (kept only by a shared queue).</summary>
+    private static void DeleteJob(DbConnection connection, DbTransaction transaction, string id)
+    {
+        Execute(connection, transaction, "DELETE FROM jobs WHERE id = @id", ("id", id));
+        Execute(connection, transaction, "DELETE FROM job_events WHERE job_id = @id", ("id", id));
     }
 
     private static string? Text(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
@@ -192,6 +202,8 @@ public abstract class SqlJobStore : IJobStore, IDisposable
     /// <summary>A NULL of a given column type.</summary>
     private sealed record TypedNull(DbType Type);
 
+    internal static string StateOf(JobStatus status) => StateName(status);
+
     internal static object Ticks(DateTimeOffset? time) => time is { } t ? t.UtcTicks : new TypedNull(DbType.Int64);
 
     private static string StateName(JobStatus status) => status.ToString().ToLowerInvariant();
@@ -199,12 +211,12 @@ public abstract class SqlJobStore : IJobStore, IDisposable
     private static JobStatus StatusOf(string state) =>
         Enum.TryParse<JobStatus>(state, ignoreCase: true, out var status) ? status : throw new JobStoreException($"Unknown job state '{state}' in the store.");
 
-    private T Guard<T>(Func<T> call)
+    internal T Guard<T>(Func<T> call)
     {
         try { return call(); }
         catch (DbException e) when (IsDiskFull(e)) { throw new CharacterGen.Nodes.Files.StorageFullException("job database", e); }
         catch (DbException e) { throw new JobStoreException($"The {Describe} failed: {e.Message}", e); }
     }
 
-    private void Guard(Action call) => Guard(() => { call(); return 0; });
+    internal void Guard(Action call) => Guard(() => { call(); return 0; });
 }

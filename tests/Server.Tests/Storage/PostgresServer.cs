@@ -19,6 +19,8 @@ internal sealed class PostgresServer
     private readonly bool _asPostgresUser;
     private int _databases;
 
+    private string _settings = "";
+
     private PostgresServer(string dir, string bin, bool asPostgresUser, int port)
     {
         _dir = dir;
@@ -59,6 +61,19 @@ internal sealed class PostgresServer
     public string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Database = database, Pooling = false }.ToString();
 
+    /// <summary>Stops the cluster (fast shutdown: sessions are cut) until <see cref="Resume"/>; the same port and data come back.</summary>
+    public void Pause()
+    {
+        if (!Run(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "stop"], out var output))
+            throw new InvalidOperationException("pg_ctl stop failed: " + output);
+    }
+
+    public void Resume()
+    {
+        if (!Run(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-o", _settings, "-l", Path.Combine(_dir, "log"), "-w", "-t", "60", "start"], out var output))
+            throw new InvalidOperationException("pg_ctl start failed: " + output + ReadLog(_dir));
+    }
+
     public void Stop()
     {
         Run(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-m", "immediate", "-w", "stop"], out _);
@@ -93,6 +108,7 @@ internal sealed class PostgresServer
             return null;
         }
         var settings = $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50";
+        server._settings = settings;
         if (!server.Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-o", settings, "-l", Path.Combine(dir, "log"), "-w", "-t", "60", "start"], out var startOutput))
         {
             _whyNot = "pg_ctl start failed: " + startOutput + ReadLog(dir);
